@@ -1,0 +1,5 @@
+"""`python -m camsweep` is the `camsweep` command."""
+
+from camsweep.cli.app import main
+
+main()

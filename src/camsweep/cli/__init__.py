@@ -1,0 +1,1 @@
+"""The `camsweep` command line: thin commands over library functions."""

@@ -1,0 +1,69 @@
+"""One exception tree for everything a user can cause.
+
+The CLI maps these to a message and a non-zero exit in one place (`cli.common`);
+the web maps them to HTTP statuses in one place. Foreign errors are wrapped with
+`raise ... from` so the cause stays visible with `--verbose`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class CamsweepError(Exception):
+    """Base of all errors a user can cause; the message says what to do."""
+
+    exit_code = 1
+
+
+class ConfigError(CamsweepError):
+    """Bad configuration: a flag, an environment variable or camsweep.toml."""
+
+
+class StoreError(CamsweepError):
+    """The store cannot be opened, migrated or written."""
+
+
+class KnowledgeBaseError(CamsweepError):
+    """A knowledge-base file is malformed; the message names file and field."""
+
+
+class ScopeError(CamsweepError):
+    """A scan target is outside the authorised scope."""
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem in one input row, located precisely enough to fix."""
+
+    file: str
+    row: int | None
+    column: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f", row {self.row}"
+        if self.column:
+            where += f", column '{self.column}'"
+        return f"{where}: {self.reason}"
+
+
+class InputError(CamsweepError):
+    """An input file has errors; nothing was written.
+
+    Carries every error found, not just the first, so one edit pass fixes them all.
+    """
+
+    exit_code = 2
+
+    def __init__(self, message: str, errors: list[RowError] | None = None) -> None:
+        super().__init__(message)
+        self.errors: list[RowError] = errors or []
+
+    @classmethod
+    def of(cls, subject: str, errors: list[RowError]) -> InputError:
+        """One message for a list: the reason itself when there is only one."""
+        only = f" ({errors[0].reason})" if len(errors) == 1 else ""
+        return cls(f"{subject}: {len(errors)} error(s){only}; nothing was imported", errors)

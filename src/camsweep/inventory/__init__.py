@@ -1,0 +1,1 @@
+"""Register and site-list import (see importer.py)."""

@@ -1,0 +1,83 @@
+"""Fast bulk writes inside an open SQLAlchemy transaction.
+
+The ORM is too slow for a million register rows; these go straight to the DBAPI cursor of
+the same connection (so they join the caller's transaction): executemany on SQLite, COPY on
+PostgreSQL. Values arrive already as DB-ready scalars (ISO strings for dates).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+BATCH = 50_000
+
+
+def utcnow() -> datetime:
+    """Naive UTC, as stored (design.md: times are UTC in storage)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _placeholder(conn: Connection) -> str:
+    return "?" if conn.dialect.name == "sqlite" else "%s"
+
+
+def _batches(rows: Iterable[Sequence[Any]]) -> Iterable[list[Sequence[Any]]]:
+    batch: list[Sequence[Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def insert_many(conn: Connection, table: str, columns: Sequence[str],
+                rows: Iterable[Sequence[Any]]) -> int:
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    cols = ", ".join(columns)
+    count = 0
+    if conn.dialect.name == "postgresql":
+        cur = raw.cursor()
+        try:
+            with cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+                    count += 1
+        finally:
+            cur.close()
+        return count
+    ph = ", ".join(_placeholder(conn) for _ in columns)
+    sql = f"INSERT INTO {table} ({cols}) VALUES ({ph})"
+    cur = raw.cursor()
+    try:
+        for batch in _batches(rows):
+            cur.executemany(sql, batch)
+            count += len(batch)
+    finally:
+        cur.close()
+    return count
+
+
+def update_many(conn: Connection, table: str, columns: Sequence[str],
+                rows: Iterable[Sequence[Any]], key: str = "id") -> int:
+    """Each row is (*values for `columns`, key value)."""
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    ph = _placeholder(conn)
+    sets = ", ".join(f"{c} = {ph}" for c in columns)
+    sql = f"UPDATE {table} SET {sets} WHERE {key} = {ph}"
+    count = 0
+    cur = raw.cursor()
+    try:
+        for batch in _batches(rows):
+            cur.executemany(sql, batch)
+            count += len(batch)
+    finally:
+        cur.close()
+    return count

@@ -1,0 +1,105 @@
+"""Read-side queries shared by the CLI, the web app and reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, func, select
+
+from camsweep.store import Store
+from camsweep.store import models as m
+
+_SOURCE_LABEL = {"assets": "register", "sites": "register"}
+
+
+@dataclass(frozen=True)
+class DeviceFilter:
+    site_id: str | None = None
+    maker: str | None = None
+    unregistered: bool = False
+    limit: int | None = None
+
+
+def _device_query(f: DeviceFilter) -> Select[*tuple[Any, ...]]:
+    stmt: Select[*tuple[Any, ...]] = (
+        select(m.Device, m.Site.site_id, m.Source.kind)
+        .outerjoin(m.Site, m.Device.site_pk == m.Site.id)
+        .join(m.Source, m.Device.source_id == m.Source.id)
+        .order_by(m.Device.id)
+    )
+    if f.site_id:
+        stmt = stmt.where(m.Site.site_id == f.site_id)
+    if f.maker:
+        stmt = stmt.where(m.Device.manufacturer_id == f.maker)
+    if f.unregistered:
+        stmt = stmt.where(m.Device.asset_id.is_(None))
+    if f.limit:
+        stmt = stmt.limit(f.limit)
+    return stmt
+
+
+def list_devices(store: Store, f: DeviceFilter | None = None) -> list[dict[str, Any]]:
+    """Devices in the shape of design.md's `devices list --json` contract."""
+    out: list[dict[str, Any]] = []
+    with store.session() as s:
+        for dev, site_id, kind in s.execute(_device_query(f or DeviceFilter())).all():
+            flags = [] if dev.asset_id else ["unregistered"]
+            out.append({
+                "asset_id": dev.asset_id, "site_id": site_id, "ip": dev.ip, "mac": dev.mac,
+                "device_type": dev.device_type, "brand": dev.brand, "model": dev.model,
+                "manufacturer_id": dev.manufacturer_id, "restricted": dev.restricted,
+                "confidence": dev.confidence, "sources": [_SOURCE_LABEL.get(kind, kind)],
+                "flags": flags,
+            })
+    return out
+
+
+@dataclass
+class EstateSummary:
+    sites: int
+    sensitive_sites: int
+    departments: int
+    regions: int
+    devices: int
+    by_department: list[tuple[str, int, int, int]]  # name, sites, sensitive, devices
+    by_type: list[tuple[str, int]]
+    by_brand: list[tuple[str, int]]
+
+
+def estate_summary(store: Store, top_brands: int = 10) -> EstateSummary:
+    with store.session() as s:
+        sites = s.scalar(select(func.count(m.Site.id))) or 0
+        sensitive = s.scalar(select(func.count(m.Site.id))
+                             .where(m.Site.sensitivity == "sensitive")) or 0
+        departments = s.scalar(select(func.count(m.Department.id))) or 0
+        regions = s.scalar(select(func.count(func.distinct(m.Site.region)))) or 0
+        devices = s.scalar(select(func.count(m.Device.id))) or 0
+        dev_per_dept = (
+            select(m.Site.department_id, func.count(m.Device.id).label("n"))
+            .join(m.Device, m.Device.site_pk == m.Site.id)
+            .group_by(m.Site.department_id).subquery()
+        )
+        by_dept = s.execute(
+            select(m.Department.name, func.count(m.Site.id),
+                   func.sum(func.cast(m.Site.sensitivity == "sensitive", m.Site.id.type)),
+                   func.coalesce(func.max(dev_per_dept.c.n), 0))
+            .join(m.Site, m.Site.department_id == m.Department.id)
+            .outerjoin(dev_per_dept, dev_per_dept.c.department_id == m.Department.id)
+            .group_by(m.Department.name).order_by(m.Department.name)
+        ).all()
+        by_type = s.execute(
+            select(func.coalesce(m.Device.device_type, "(unknown)"), func.count())
+            .group_by(m.Device.device_type).order_by(func.count().desc())
+        ).all()
+        by_brand = s.execute(
+            select(func.coalesce(m.Device.brand, "(blank)"), func.count())
+            .group_by(m.Device.brand).order_by(func.count().desc()).limit(top_brands)
+        ).all()
+    return EstateSummary(
+        sites=sites, sensitive_sites=sensitive, departments=departments, regions=regions,
+        devices=devices,
+        by_department=[(str(a), int(b), int(c or 0), int(d)) for a, b, c, d in by_dept],
+        by_type=[(str(a), int(b)) for a, b in by_type],
+        by_brand=[(str(a), int(b)) for a, b in by_brand],
+    )
