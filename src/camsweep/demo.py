@@ -47,5 +47,4 @@ def run_demo(out_dir: Path, db_url: str | None = None, *,
         result.summary = estate_summary(store)
     finally:
         store.dispose()
-    result.outputs["store"] = Path(db_url.removeprefix("sqlite:///"))
     return result

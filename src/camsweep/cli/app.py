@@ -50,8 +50,7 @@ def root(
     ),
 ) -> None:
     """camsweep: inventory, discover, identify, assess, plan, track, screen, report."""
-    state.db = db
-    state.verbose = verbose
+    state.configure(db=db, verbose=verbose)
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -70,7 +69,7 @@ def main() -> None:
     except CamsweepError as exc:
         if state.verbose:
             err_console.print_exception()
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         if isinstance(exc, InputError) and len(exc.errors) > 1:
             print_errors(exc.errors)
         sys.exit(exc.exit_code)

@@ -34,6 +34,10 @@ class State:
     verbose: bool = False
     _settings: Settings | None = field(default=None, repr=False)
 
+    def configure(self, *, db: str | None, verbose: bool) -> None:
+        """Called once per invocation (also per CliRunner call in tests): nothing carries over."""
+        self.db, self.verbose, self._settings = db, verbose, None
+
     @property
     def settings(self) -> Settings:
         if self._settings is None:

@@ -22,7 +22,7 @@ from camsweep.inventory.readers import read_table
 from camsweep.inventory.validate import normalise_frame
 from camsweep.store import Store
 from camsweep.store import models as m
-from camsweep.store.bulk import insert_many, update_many, utcnow
+from camsweep.store.bulk import bulk_load, frame_rows, insert_many, update_many, utcnow
 
 Kind = Literal["sites", "assets"]
 Progress = Callable[[str, int, int], None]
@@ -87,25 +87,39 @@ def _mapped_frame(raw_frame: pl.DataFrame, mapping: Mapping, kind: Kind,
 
 
 def _existing(conn: Connection, kind: Kind) -> pl.DataFrame:
-    """Current rows in user terms, keyed like the file, with their surrogate `id`."""
+    """Current rows in user terms, keyed like the file, with their surrogate `id`.
+
+    Fetched in chunks straight from the DBAPI cursor into Polars: a million stored devices
+    must not become a million Python row objects at once.
+    """
     stmt: Select[*tuple[Any, ...]]
     if kind == "sites":
         stmt = select(m.Site.id, m.Site.site_id, m.Site.name, m.Department.name.label("department"),
                       m.Site.region, m.Site.sensitivity, m.Site.postcode).join(m.Department)
-        schema = {"id": pl.Int64, "site_id": pl.String, "name": pl.String,
-                  "department": pl.String, "region": pl.String, "sensitivity": pl.String,
-                  "postcode": pl.String}
     else:
         stmt = select(m.Device.id, m.Device.asset_id, m.Site.site_id, m.Device.device_type,
                       m.Device.brand, m.Device.model, m.Device.serial, m.Device.mac, m.Device.ip,
                       m.Device.firmware, m.Device.install_date
                       ).outerjoin(m.Site).where(m.Device.asset_id.is_not(None))
-        schema = {"id": pl.Int64, "asset_id": pl.String, "site_id": pl.String,
-                  "device_type": pl.String, "brand": pl.String, "model": pl.String,
-                  "serial": pl.String, "mac": pl.String, "ip": pl.String, "firmware": pl.String,
-                  "install_date": pl.Date}
-    rows = conn.execute(stmt).all()
-    return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
+    names = [c.name for c in stmt.selected_columns]
+    schema = {n: (pl.Int64 if n == "id" else pl.String) for n in names}
+    sql = str(stmt.compile(dialect=conn.dialect))
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    cur = raw.cursor()
+    frames: list[pl.DataFrame] = []
+    try:
+        cur.execute(sql)
+        while rows := cur.fetchmany(100_000):
+            if kind == "assets":  # dates come back as text (SQLite) or date objects (psycopg)
+                rows = [(*r[:-1], None if r[-1] is None else str(r[-1])) for r in rows]
+            frames.append(pl.DataFrame(rows, schema=schema, orient="row"))
+    finally:
+        cur.close()
+    frame = pl.concat(frames) if frames else pl.DataFrame(schema=schema)
+    if kind == "assets":
+        frame = frame.with_columns(pl.col("install_date").str.to_date("%Y-%m-%d"))
+    return frame
 
 
 def _site_keys(conn: Connection) -> dict[str, int]:
@@ -248,14 +262,16 @@ def _write(conn: Connection, path: Path, kind: Kind, diff: _Diff, mapping: Mappi
                 pl.col("install_date").cast(pl.String),
             )
 
-        new = ready(diff.new).select("asset_id", *_TRACKED["assets"])
-        total = new.height
+        new = ready(diff.new).select("asset_id", *_TRACKED["assets"]).with_columns(
+            pl.lit(source_id).alias("source_id"), pl.lit(stamp).alias("created_at"),
+            pl.lit(stamp).alias("updated_at"))
         done = 0
-        for chunk in new.iter_slices(100_000):
-            insert_many(conn, "devices", [*cols, "source_id", "created_at", "updated_at"],
-                        ((*r, source_id, stamp, stamp) for r in chunk.iter_rows()))
-            done += chunk.height
-            tick("writing", done, total)
+        with bulk_load(conn, "devices", new.height, diff.changed.height + diff.unchanged):
+            for chunk in new.iter_slices(100_000):
+                insert_many(conn, "devices", [*cols, "source_id", "created_at", "updated_at"],
+                            frame_rows(chunk))
+                done += chunk.height
+                tick("writing", done, new.height)
         upd = ready(diff.changed).select("id", *_TRACKED["assets"])
         update_many(conn, "devices", [*cols[1:], "updated_at"],
                     ((*r[1:], stamp, r[0]) for r in upd.iter_rows()))

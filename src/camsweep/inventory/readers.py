@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -97,47 +98,79 @@ def _clean(cell: str) -> str | None:
 
 
 def _read_csv(path: Path, head: bytes) -> RawTable:
+    """Polars' native reader for speed; Python's csv module to pinpoint what is wrong."""
     name = str(path)
     if not head.strip():
         raise _fail(name, "file is empty: expected a header row and data rows")
     encoding, bom = _encoding(name, head)
-    try:
-        text_head = head[bom:].decode(encoding, errors="ignore")
-    except LookupError as exc:  # pragma: no cover - codecs are built in
-        raise _fail(name, str(exc)) from exc
-    delimiter = _delimiter(text_head.splitlines()[0] if text_head else "")
-    try:
-        headers, chunks = _parse_csv(path, encoding, delimiter)
-    except UnicodeDecodeError as exc:
-        if encoding != "utf-8":
-            raise _fail(name, f"is neither UTF-8 nor Windows-1252 text (byte {exc.start})") from exc
-        encoding = "cp1252"  # the first non-UTF-8 byte was past the sniffed head
+    data = path.read_bytes()[bom:]
+    if encoding == "utf-8":
         try:
-            headers, chunks = _parse_csv(path, encoding, delimiter)
-        except UnicodeDecodeError as exc2:
-            raise _fail(name, "is neither UTF-8 nor Windows-1252 text") from exc2
-    frame = pl.concat(chunks) if chunks else _empty(headers)
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            encoding = "cp1252"  # the first non-UTF-8 byte was past the sniffed head
+    if encoding != "utf-8":
+        try:
+            data = data.decode(encoding).encode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _fail(name, f"is neither UTF-8 nor Windows-1252 text (byte {exc.start})") from exc
+    first_line = data[: data.find(b"\n")].decode("utf-8", errors="replace")
+    delimiter = _delimiter(first_line)
+    parsed = _polars_csv(data, delimiter)
+    if parsed is None:
+        parsed = _python_csv(name, data, delimiter)
+    headers, frame = parsed
+    _check_last_row(name, data, delimiter, len(headers), frame.height + 1)
     return RawTable(name, headers, frame, encoding=encoding, delimiter=delimiter)
 
 
-def _parse_csv(path: Path, encoding: str, delimiter: str) -> tuple[list[str], list[pl.DataFrame]]:
-    name = str(path)
-    with path.open("r", encoding="utf-8-sig" if encoding == "utf-8" else encoding,
-                   errors="strict", newline="") as fh:
-        reader = csv.reader(fh, delimiter=delimiter, quotechar='"', strict=True)
-        try:
-            headers = next(reader)
-        except StopIteration:
-            raise _fail(name, "file is empty: expected a header row and data rows") from None
-        except csv.Error as exc:
-            raise _fail(name, f"malformed CSV header: {exc}", 1) from exc
-        headers = [h.strip() for h in headers]
-        try:
-            chunks = list(_csv_chunks(name, reader, len(headers)))
-        except csv.Error as exc:
-            raise _fail(name, f"malformed CSV: {exc} (unbalanced quotes or a truncated file?)",
-                        reader.line_num) from exc
-    return headers, chunks
+def _polars_csv(data: bytes, delimiter: str) -> tuple[list[str], pl.DataFrame] | None:
+    try:
+        raw = pl.read_csv(io.BytesIO(data), has_header=False, infer_schema=False,
+                          separator=delimiter, quote_char='"', truncate_ragged_lines=False,
+                          raise_if_empty=True)
+    except (pl.exceptions.PolarsError, ValueError):
+        return None
+    raw = raw.rename({c: f"c{i}" for i, c in enumerate(raw.columns)})
+    headers = [(h or "").strip() for h in raw.row(0)]
+    body = raw.slice(1)
+    cleaned = body.with_columns(
+        pl.col(c).str.strip_chars().replace("", None) for c in body.columns
+    )
+    too_long = cleaned.select(
+        pl.any_horizontal(pl.col(c).str.len_chars() > MAX_CELL for c in body.columns)
+    ).to_series().fill_null(False)
+    if too_long.any():
+        return None  # the Python path names the rows
+    return headers, cleaned
+
+
+def _python_csv(name: str, data: bytes, delimiter: str) -> tuple[list[str], pl.DataFrame]:
+    reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""), delimiter=delimiter,
+                        quotechar='"', strict=True)
+    try:
+        headers = [h.strip() for h in next(reader)]
+    except StopIteration:
+        raise _fail(name, "file is empty: expected a header row and data rows") from None
+    except csv.Error as exc:
+        raise _fail(name, f"malformed CSV header: {exc}", 1) from exc
+    try:
+        chunks = list(_csv_chunks(name, reader, len(headers)))
+    except csv.Error as exc:
+        raise _fail(name, f"malformed CSV: {exc} (unbalanced quotes or a truncated file?)",
+                    reader.line_num) from exc
+    return headers, pl.concat(chunks) if chunks else _empty(headers)
+
+
+def _check_last_row(name: str, data: bytes, delimiter: str, width: int, row: int) -> None:
+    """A file cut off mid-row ends without a newline and with too few fields."""
+    if data.endswith((b"\n", b"\r")):
+        return
+    tail = data[data.rfind(b"\n") + 1:].decode("utf-8", errors="replace")
+    fields = next(csv.reader([tail], delimiter=delimiter), [])
+    if 0 < len(fields) < width:
+        raise InputError.of(name, [RowError(name, row, None, f"has {len(fields)} fields but "
+                                            f"the header has {width} (file truncated?)")])
 
 
 def _empty(headers: list[str]) -> pl.DataFrame:
@@ -153,17 +186,16 @@ def _csv_chunks(name: str, reader: Iterator[list[str]], width: int) -> Iterator[
         if not raw or (len(raw) == 1 and not raw[0].strip()):
             rows.append([None] * width)  # keeps row numbers aligned with the sheet
             continue
-        if len(raw) != width:
-            extra = [c for c in raw[width:] if c.strip()]
-            if len(raw) > width and not extra:
-                raw = raw[:width]  # noqa: PLW2901 - trailing empty cells from spreadsheet exports
-            else:
+        if len(raw) > width:
+            if any(c.strip() for c in raw[width:]):
                 errors.append(RowError(name, record, None,
-                                       f"has {len(raw)} fields but the header has {width}"
-                                       + (" (file truncated?)" if len(raw) < width else "")))
+                                       f"has {len(raw)} fields but the header has {width}"))
                 if len(errors) > 1000:
                     break
                 continue
+            raw = raw[:width]  # noqa: PLW2901 - trailing empty cells from spreadsheet exports
+        elif len(raw) < width:
+            raw = raw + [""] * (width - len(raw))  # noqa: PLW2901 - short rows mean blank cells
         if any(len(c) > MAX_CELL for c in raw):
             errors.append(RowError(name, record, None,
                                    f"a cell is longer than {MAX_CELL} characters"))

@@ -36,6 +36,20 @@ def _rule(field: str) -> tuple[Normaliser, str]:
     return norm, f"longer than {limit} characters"
 
 
+def _by_unique(norm: Normaliser, col: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """Registers repeat themselves (brands, models, dates): normalise each distinct value once."""
+    if len(col) < 10_000:
+        return norm(col)
+    uniques = col.unique()
+    if len(uniques) > len(col) // 4:
+        return norm(col)
+    value, bad = norm(uniques)
+    lookup = pl.DataFrame({"k": uniques, "v": value, "b": bad})
+    joined = pl.DataFrame({"k": col}).join(lookup, on="k", how="left", nulls_equal=True,
+                                           maintain_order="left")
+    return joined["v"].alias(col.name), joined["b"].fill_null(False)
+
+
 def _show(value: object) -> str:
     text = str(value)
     return repr(text if len(text) <= 60 else text[:57] + "...")
@@ -50,7 +64,7 @@ def normalise_frame(path: str, frame: pl.DataFrame, fields: list[str], required:
     for field in fields:
         col = frame[field]
         norm, reason = _rule(field)
-        value, bad = norm(col)
+        value, bad = _by_unique(norm, col)
         out[field] = value.alias(field)
         if bad.any():
             for r, v in zip(rows.filter(bad).to_list(), col.filter(bad).to_list(), strict=True):

@@ -7,10 +7,12 @@ PostgreSQL. Values arrive already as DB-ready scalars (ISO strings for dates).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import polars as pl
 from sqlalchemy import Connection
 
 BATCH = 50_000
@@ -19,6 +21,12 @@ BATCH = 50_000
 def utcnow() -> datetime:
     """Naive UTC, as stored (design.md: times are UTC in storage)."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def frame_rows(frame: pl.DataFrame) -> Iterator[tuple[Any, ...]]:
+    """Row tuples built column-wise in C: several times faster than `DataFrame.iter_rows`."""
+    for chunk in frame.iter_slices(BATCH):
+        yield from zip(*(col.to_list() for col in chunk.iter_columns()), strict=True)
 
 
 def _placeholder(conn: Connection) -> str:
@@ -81,3 +89,34 @@ def update_many(conn: Connection, table: str, columns: Sequence[str],
     finally:
         cur.close()
     return count
+
+
+BIG_LOAD = 100_000
+_CACHE_KIB = 256 * 1024
+
+
+@contextmanager
+def bulk_load(conn: Connection, table: str, new_rows: int, existing_rows: int) -> Iterator[None]:
+    """Make a large SQLite load fast without changing what is stored.
+
+    A bigger page cache, and for loads that dwarf the table, secondary indexes dropped and
+    rebuilt afterwards (a sorted build beats a million random B-tree inserts). SQLite DDL is
+    transactional, so a failure or a kill still rolls all of it back.
+    """
+    if conn.dialect.name != "sqlite" or new_rows < BIG_LOAD:
+        yield
+        return
+    conn.exec_driver_sql(f"PRAGMA cache_size=-{_CACHE_KIB}")
+    indexes: list[tuple[str, str]] = []
+    if new_rows > existing_rows:
+        indexes = [(n, sql) for n, sql in conn.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+            "AND sql IS NOT NULL", (table,)).all()]
+        for name, _sql in indexes:
+            conn.exec_driver_sql(f'DROP INDEX "{name}"')
+    try:
+        yield
+        for _name, sql in indexes:
+            conn.exec_driver_sql(sql)
+    finally:
+        conn.exec_driver_sql("PRAGMA cache_size=-2000")

@@ -64,7 +64,7 @@ class Department(Base):
 class Site(Base):
     __tablename__ = "sites"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    site_id: Mapped[str] = mapped_column(String(100), unique=True)
+    site_id: Mapped[str] = mapped_column(String(100), unique=True, index=True)
     name: Mapped[str] = mapped_column(String(300))
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
     region: Mapped[str] = mapped_column(String(100), index=True)
@@ -80,7 +80,7 @@ class Device(Base):
 
     __tablename__ = "devices"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    asset_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    asset_id: Mapped[str | None] = mapped_column(String(100), unique=True, index=True)
     site_pk: Mapped[int | None] = mapped_column(ForeignKey("sites.id"), index=True)
     device_type: Mapped[str | None] = mapped_column(String(30))
     brand: Mapped[str | None] = mapped_column(String(300))
