@@ -93,3 +93,24 @@ def test_demo_imports_the_sample_estate(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     assert "Estate:" in res.stdout and "3000 devices" in res.stdout
     assert (tmp_path / "demo" / "camsweep.db").exists()
+
+
+def test_device_show_reports_provenance_and_history(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    (tmp_path / "sites.csv").write_text(SITES)
+    (tmp_path / "a1.csv").write_text(ASSETS)
+    (tmp_path / "a2.csv").write_text(ASSETS.replace("DS-2CD2143G2-I", "DS-2CD2143G2-IS"))
+    for args in (["import", "sites", "sites.csv"], ["import", "assets", "a1.csv"],
+                 ["import", "assets", "a2.csv"]):
+        res = runner.invoke(app, ["--db", db, *args[:2], str(tmp_path / args[2])])
+        assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["--db", db, "devices", "show", "A-1", "--json"])
+    data = json.loads(res.stdout)
+    assert data["device"]["model"] == "DS-2CD2143G2-IS"
+    assert data["provenance"]["model"]["name"].endswith("a2.csv")
+    assert data["provenance"]["brand"]["name"].endswith("a1.csv")
+    assert data["history"] == [{
+        "field": "model", "old": "DS-2CD2143G2-I", "new": "DS-2CD2143G2-IS",
+        "source": f"assets:{tmp_path / 'a2.csv'}", "changed_at": data["history"][0]["changed_at"]}]
+    res = cli("--db", db, "devices", "show", "NOPE")
+    assert res.returncode == 1 and "no device with asset_id 'NOPE'" in res.stderr

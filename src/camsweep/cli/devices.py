@@ -1,4 +1,4 @@
-"""`camsweep devices list`: what the store knows, per device."""
+"""`camsweep devices list|show`: what the store knows, per device, and where it came from."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import typer
 from rich.table import Table
 
 from camsweep.cli.common import console, print_json, state
+from camsweep.errors import CamsweepError
 from camsweep.store import open_store
-from camsweep.store.queries import DeviceFilter, list_devices
+from camsweep.store.queries import DeviceFilter, device_detail, list_devices
 
 devices_app = typer.Typer(help="List and inspect devices in the store.", no_args_is_help=True)
 
@@ -40,6 +41,44 @@ def devices_list(
             "asset_id", "site_id", "device_type", "brand", "model", "mac", "ip",
             "manufacturer_id", "restricted")))
     console.print(table)
+
+
+@devices_app.command("show")
+def devices_show(
+    asset_id: str = typer.Argument(..., help="The device's asset_id as in the register."),
+    as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
+) -> None:
+    """Show one device: every field with the import or scan that set it, and its history."""
+    store = open_store(state.settings.db)
+    try:
+        detail = device_detail(store, asset_id)
+    finally:
+        store.dispose()
+    if detail is None:
+        raise CamsweepError(f"no device with asset_id {asset_id!r}; "
+                            "'camsweep devices list' shows what the store holds")
+    if as_json:
+        print_json({"device": detail.device,
+                    "provenance": {o.field: {"source_id": o.source_id, "kind": o.source_kind,
+                                             "name": o.source_name, "set_at": o.set_at}
+                                   for o in detail.origins},
+                    "history": detail.history})
+        return
+    table = Table(title=f"Device {asset_id}")
+    for col in ("field", "value", "set by", "at"):
+        table.add_column(col)
+    for o in detail.origins:
+        table.add_row(o.field, "" if o.value is None else str(o.value),
+                      f"{o.source_kind} #{o.source_id} {o.source_name}", str(o.set_at)[:19])
+    console.print(table)
+    if detail.history:
+        hist = Table(title="Changes")
+        for col in ("at", "field", "old", "new", "source"):
+            hist.add_column(col)
+        for h in detail.history:
+            hist.add_row(str(h["changed_at"])[:19], h["field"], h["old"] or "", h["new"] or "",
+                         h["source"])
+        console.print(hist)
 
 
 def register(app: typer.Typer) -> None:

@@ -103,3 +103,57 @@ def estate_summary(store: Store, top_brands: int = 10) -> EstateSummary:
         by_type=[(str(a), int(b)) for a, b in by_type],
         by_brand=[(str(a), int(b)) for a, b in by_brand],
     )
+
+
+@dataclass
+class FieldOrigin:
+    field: str
+    value: Any
+    source_id: int
+    source_kind: str
+    source_name: str
+    set_at: Any
+
+
+@dataclass
+class DeviceDetail:
+    device: dict[str, Any]
+    origins: list[FieldOrigin]
+    history: list[dict[str, Any]]
+
+
+def device_detail(store: Store, asset_id: str) -> DeviceDetail | None:
+    """A device with the source of each field and its change history (newest first)."""
+    with store.session() as s:
+        row = s.execute(
+            select(m.Device, m.Site.site_id).outerjoin(m.Site, m.Device.site_pk == m.Site.id)
+            .where(m.Device.asset_id == asset_id)
+        ).first()
+        if row is None:
+            return None
+        dev, site_id = row
+        sources = {src.id: src for src in s.scalars(select(m.Source))}
+        hist = s.scalars(
+            select(m.FieldHistory)
+            .where(m.FieldHistory.entity == "device", m.FieldHistory.entity_pk == dev.id)
+            .order_by(m.FieldHistory.id.desc())
+        ).all()
+    values = {"asset_id": dev.asset_id, "site_id": site_id, "device_type": dev.device_type,
+              "brand": dev.brand, "model": dev.model, "serial": dev.serial, "mac": dev.mac,
+              "ip": dev.ip, "firmware": dev.firmware, "install_date": dev.install_date,
+              "manufacturer_id": dev.manufacturer_id, "restricted": dev.restricted,
+              "confidence": dev.confidence}
+    latest: dict[str, m.FieldHistory] = {}
+    for h in hist:
+        latest.setdefault(h.field, h)
+    origins = []
+    for fld in ("site_id", "device_type", "brand", "model", "serial", "mac", "ip", "firmware",
+                "install_date"):
+        change = latest.get(fld)
+        src = sources[change.source_id if change else dev.source_id]
+        origins.append(FieldOrigin(fld, values[fld], src.id, src.kind, src.name,
+                                   change.changed_at if change else dev.created_at))
+    history = [{"field": h.field, "old": h.old_value, "new": h.new_value,
+                "source": f"{sources[h.source_id].kind}:{sources[h.source_id].name}",
+                "changed_at": h.changed_at} for h in hist]
+    return DeviceDetail(device=values, origins=origins, history=history)
