@@ -272,3 +272,21 @@ def test_sites_reimport_changes_department(store: Store, tmp_path: Path) -> None
         assert (h.entity, h.field, h.old_value, h.new_value) == (
             "site", "department", "Ministry of Justice", "HMCTS")
         assert s.scalar(select(func.count()).select_from(m.Department)) == 3
+
+
+def test_bulk_path_restores_foreign_keys(sites_loaded: Store, tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from camsweep.store import bulk
+
+    monkeypatch.setattr(bulk, "BIG_LOAD", 1)  # take the bulk path on a small file
+    res = import_file(sites_loaded, write(tmp_path, "a.csv", ASSETS), "assets")
+    assert res.created == 3
+    with sites_loaded.engine.connect() as conn:
+        if sites_loaded.dialect == "sqlite":
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            names = {r[0] for r in conn.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='devices'")}
+            assert {"ix_devices_asset_id", "ix_devices_mac", "ix_devices_ip"} <= names
+    with pytest.raises(InputError):  # and a duplicate asset id is still refused
+        import_file(sites_loaded, write(tmp_path, "b.csv", ASSETS + ASSETS.splitlines()[1]
+                                        + "\n"), "assets")

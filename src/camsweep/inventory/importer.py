@@ -22,7 +22,14 @@ from camsweep.inventory.readers import read_table
 from camsweep.inventory.validate import normalise_frame
 from camsweep.store import Store
 from camsweep.store import models as m
-from camsweep.store.bulk import bulk_load, frame_rows, insert_many, update_many, utcnow
+from camsweep.store.bulk import (
+    bulk_load,
+    bulk_transaction,
+    frame_rows,
+    insert_many,
+    update_many,
+    utcnow,
+)
 
 Kind = Literal["sites", "assets"]
 Progress = Callable[[str, int, int], None]
@@ -195,7 +202,7 @@ def import_file(
                                     _KEY[kind])
     if frame.height == 0 and not errors:
         errors.append(RowError(str(path), None, None, "has a header row but no data rows"))
-    with store.engine.begin() as conn:
+    with bulk_transaction(store.engine, frame.height) as conn:
         if kind == "assets":
             errors.extend(_unknown_sites(str(path), frame, _site_keys(conn)))
         errors.sort(key=lambda e: (e.row or 0, e.column or ""))
@@ -208,9 +215,7 @@ def import_file(
         diff = _diff(frame, _existing(conn, kind), kind)
         result.created, result.updated = diff.new.height, diff.changed.height
         result.unchanged, result.changes = diff.unchanged, len(diff.history)
-        if dry_run:
-            conn.rollback()
-        else:
+        if not dry_run:
             result.source_id = _write(conn, path, kind, diff, mapping, tick)
     result.seconds = time.perf_counter() - started
     return result

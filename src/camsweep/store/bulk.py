@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 BATCH = 50_000
 
@@ -120,3 +120,26 @@ def bulk_load(conn: Connection, table: str, new_rows: int, existing_rows: int) -
             conn.exec_driver_sql(sql)
     finally:
         conn.exec_driver_sql("PRAGMA cache_size=-2000")
+
+
+@contextmanager
+def bulk_transaction(engine: Engine, expected_rows: int) -> Iterator[Connection]:
+    """One transaction for a load; on SQLite, foreign keys are not re-checked row by row.
+
+    Callers validate every reference before writing (imports resolve site ids inside this
+    transaction), so the per-row parent lookups SQLite would do are pure cost. The pragma only
+    takes effect outside a transaction, hence set before BEGIN and restored after.
+    """
+    relax = engine.dialect.name == "sqlite" and expected_rows >= BIG_LOAD
+    with engine.connect() as conn:
+        if relax:
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()  # ends SQLAlchemy's autobegun transaction; SQLite never began one
+        try:
+            with conn.begin():
+                yield conn
+        finally:
+            if relax:
+                conn.rollback()
+                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                conn.commit()
