@@ -4,6 +4,7 @@ set -euo pipefail
 
 need=()
 compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || need+=(postgresql)
+command -v nmap >/dev/null || need+=(nmap)  # benchmarks/scan_bench.py compares with nmap -sV
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 from camsweep.inventory.importer import ImportResult, import_file
 from camsweep.sample import write_sample
 from camsweep.store import Store, open_store
+from camsweep.store.identification import IdentifyRun, identify_store
 from camsweep.store.queries import EstateSummary, estate_summary
 
 DEMO_SEED = 2023
 DEMO_SITES = 50
 DEMO_DEVICES = 3000
+DEMO_AS_OF = date(2026, 12, 1)
+# A department's own programme (the bundled template, as a user would copy it) next to the
+# UK stop-install statement; the deadline leaves the planner a tight but feasible window.
+DEMO_POLICIES = ("uk-wms-2022", "programme-template")
+DEMO_PARAMS = {"organisation_type": "central_government", "programme_deadline": "2028-06-30"}
 
 
 @dataclass
@@ -22,12 +31,34 @@ class DemoResult:
     db_url: str
     imports: list[ImportResult] = field(default_factory=list)
     summary: EstateSummary | None = None
+    identification: IdentifyRun | None = None
+    truth_agreement: tuple[int, int, int] | None = None  # agree, total, restricted missed
+    assessment: Any = None
+    explained: str | None = None
     outputs: dict[str, Path] = field(default_factory=dict)
+
+
+def _truth_agreement(out_dir: Path, store: Store) -> tuple[int, int, int]:
+    """How the verdicts compare with the generator's ground truth (makers it knows)."""
+    import polars as pl
+
+    from camsweep.store.queries import DeviceFilter, list_devices
+
+    truth = pl.read_csv(out_dir / "truth.csv", infer_schema=False)
+    got = pl.DataFrame(list_devices(store, DeviceFilter()))
+    both = truth.join(got.select("asset_id", "manufacturer_id", "restricted"), on="asset_id")
+    agree = both.filter(pl.col("manufacturer_id") == pl.col("manufacturer_id_right")).height
+    missed = both.filter((pl.col("restricted") == "true")
+                         & ~pl.col("restricted_right").fill_null(False)).height
+    return agree, both.height, missed
 
 
 def run_demo(out_dir: Path, db_url: str | None = None, *,
              say: Callable[[str], None] = lambda _m: None) -> DemoResult:
-    """Generate the sample estate, import it into a fresh store and summarise it."""
+    """Generate the sample estate and run every finished step of the pipeline on it."""
+    from camsweep.assess import assess_store
+    from camsweep.kb import load_kb
+
     out_dir.mkdir(parents=True, exist_ok=True)
     if db_url is None:
         db_file = out_dir / "camsweep.db"
@@ -45,6 +76,30 @@ def run_demo(out_dir: Path, db_url: str | None = None, *,
         result.imports.append(import_file(store, out_dir / "sites.csv", "sites"))
         result.imports.append(import_file(store, out_dir / "assets.csv", "assets"))
         result.summary = estate_summary(store)
+        say("3. identify the true maker of every device")
+        kb = load_kb()
+        result.identification = identify_store(store, kb)
+        result.truth_agreement = _truth_agreement(out_dir, store)
+        say(f"4. assess against {', '.join(DEMO_POLICIES)}")
+        assessment = assess_store(store, list(DEMO_POLICIES), DEMO_AS_OF, params=DEMO_PARAMS,
+                                  kb=kb)
+        result.assessment = assessment
+        path = out_dir / "assessment.json"
+        path.write_text(json.dumps(assessment.contract(), indent=2, default=str) + "\n",
+                        encoding="utf-8")
+        result.outputs["assessment.json"] = path
+        result.explained = _pick_example(result)
     finally:
         store.dispose()
     return result
+
+
+def _pick_example(result: DemoResult) -> str | None:
+    """A white-label device with a removal finding: the case that shows why identify matters."""
+    findings = result.assessment.contract()["findings"] if result.assessment else []
+    removals = {f["asset_id"] for f in findings if f["action"] == "remove"}
+    run = result.identification
+    for asset, *_ in run.white_label if run else []:
+        if asset in removals:
+            return asset
+    return next(iter(sorted(removals)), None)

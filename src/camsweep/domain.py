@@ -133,6 +133,7 @@ class Evidence(_Model):
     model_config = ConfigDict(extra="ignore", frozen=True)
     brand: str | None = None
     model: str | None = None
+    firmware: str | None = None  # register column; vendors keep their version grammar on OEM units
     text: str | None = None
     mac: str | None = None
     ip: str | None = None

@@ -67,3 +67,24 @@ class InputError(CamsweepError):
         """One message for a list: the reason itself when there is only one."""
         only = f" ({errors[0].reason})" if len(errors) == 1 else ""
         return cls(f"{subject}: {len(errors)} error(s){only}; nothing was imported", errors)
+
+
+class PolicyError(CamsweepError):
+    """A policy, programme or vulnerability file is malformed, or a policy cannot be applied.
+
+    The message names the file, the line and the field; `errors` holds every problem found.
+    """
+
+    exit_code = 2
+
+    def __init__(self, message: str, errors: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.errors: list[str] = errors or [message]
+
+
+class ScreenError(CamsweepError):
+    """Screening data, a screening input or a case operation is invalid; the message says how."""
+
+
+class PlanError(CamsweepError):
+    """The planner was asked for something it cannot do (e.g. freeze weeks of no current plan)."""

@@ -92,6 +92,10 @@ def test_demo_imports_the_sample_estate(tmp_path: Path) -> None:
     res = runner.invoke(app, ["demo", "--out", str(tmp_path / "demo")])
     assert res.exit_code == 0, res.output
     assert "Estate:" in res.stdout and "3000 devices" in res.stdout
+    assert "by true maker" in res.stdout and "White-label finds" in res.stdout
+    assert "Assessment run #1" in res.stdout
+    contract = json.loads((tmp_path / "demo" / "assessment.json").read_text())
+    assert any(f["action"] == "remove" for f in contract["findings"])
     assert (tmp_path / "demo" / "camsweep.db").exists()
 
 

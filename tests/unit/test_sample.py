@@ -305,7 +305,7 @@ def test_truth_consistent(assets: pl.DataFrame, truth: pl.DataFrame) -> None:
     assert set(truth["restricted"]) == {"true", "false"}
     makers = truth.select("manufacturer_id", "restricted").unique().rows()
     for maker, restricted in makers:
-        assert re.fullmatch(r"[a-z0-9][a-z0-9_]*", maker)
+        assert re.fullmatch(r"[a-z0-9][a-z0-9_-]*", maker)
         assert (restricted == "true") == (maker in RESTRICTED_MAKERS), maker
     white = truth.filter(pl.col("white_label") == "true")
     assert white.height > 0

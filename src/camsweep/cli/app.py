@@ -19,6 +19,16 @@ COMMAND_MODULES: tuple[str, ...] = (
     "camsweep.cli.sample",
     "camsweep.cli.demo",
     "camsweep.cli.db",
+    "camsweep.cli.identify",
+    "camsweep.cli.kb",
+    "camsweep.cli.scan",
+    "camsweep.cli.import_network",
+    "camsweep.cli.testbed",
+    "camsweep.cli.policy",
+    "camsweep.cli.assess",
+    "camsweep.cli.screen",
+    "camsweep.cli.audit",
+    "camsweep.cli.plan",
 )
 
 app = typer.Typer(

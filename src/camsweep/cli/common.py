@@ -22,8 +22,8 @@ from rich.progress import (
 
 from camsweep.config import Settings, load_settings
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)  # paths and ids must not be folded in pipes
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 @dataclass

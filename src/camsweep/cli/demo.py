@@ -7,7 +7,9 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from camsweep.cli.assess import show as show_assessment
 from camsweep.cli.common import console, state
+from camsweep.cli.identify import show_identify_run
 from camsweep.demo import run_demo
 from camsweep.store.queries import EstateSummary
 
@@ -48,6 +50,14 @@ def demo(
         console.print(f"   imported {imp.created} {imp.kind} from {imp.path} ({imp.seconds:.2f}s)")
     if result.summary:
         _summary_tables(result.summary)
+    if result.identification:
+        show_identify_run(result.identification, limit=8)
+    if result.truth_agreement:
+        agree, total, missed = result.truth_agreement
+        console.print(f"   against the generator's ground truth: {agree} of {total} makers agree; "
+                      f"{missed} restricted devices not flagged (undetermined, sent to survey)")
+    if result.assessment is not None:
+        show_assessment(result.assessment, top=5, explain=result.explained)
     console.print("[bold]Outputs:[/]")
     for name, path in result.outputs.items():
         console.print(f"  {name:16} {path.resolve()}")

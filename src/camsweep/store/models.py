@@ -22,6 +22,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -97,6 +98,13 @@ class Device(Base):
     manufacturer_id: Mapped[str | None] = mapped_column(String(60), index=True)
     restricted: Mapped[bool | None] = mapped_column(Boolean)
     confidence: Mapped[float | None] = mapped_column(Float)
+    # Discovery (migration 0002): when a scan or passive source last saw the device, and when a
+    # scan of its address last found it silent (cleared when it is seen again).
+    first_seen_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime)
+    not_seen_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_devices_serial", "serial"),)
 
 
 class FieldHistory(Base):
@@ -144,4 +152,226 @@ class Verdict(Base):
     confidence: Mapped[float] = mapped_column(Float)
     evidence: Mapped[list[Any]] = mapped_column(JSON)
     kb_version: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ScanHost(Base):
+    """One target host of one scan run (a `Source` of kind `scan`): what `--resume` skips."""
+
+    __tablename__ = "scan_hosts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), index=True)
+    ip: Mapped[str] = mapped_column(String(45))
+    state: Mapped[str] = mapped_column(String(12))  # pending | done
+    answers: Mapped[int] = mapped_column(Integer, default=0)
+    device_pk: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (UniqueConstraint("source_id", "ip"),)
+
+
+class AssessmentRun(Base):
+    """One `assess` run: which policies (id, version, file hash), KB version, date, parameters."""
+
+    __tablename__ = "assessment_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    as_of: Mapped[date] = mapped_column(Date)
+    kb_version: Mapped[str | None] = mapped_column(String(80))
+    policies: Mapped[list[Any]] = mapped_column(JSON)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    options: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    devices: Mapped[int] = mapped_column(Integer, default=0)
+    findings: Mapped[int] = mapped_column(Integer, default=0)
+    opened: Mapped[int] = mapped_column(Integer, default=0)
+    closed: Mapped[int] = mapped_column(Integer, default=0)
+    changed: Mapped[int] = mapped_column(Integer, default=0)
+    status_counts: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class Finding(Base):
+    """What one policy rule requires of one device; open until a later run no longer finds it.
+
+    A finding keeps its row while it stays the same: `last_run_id` moves on, `changed_run_id`
+    and `previous` record the last change of deadline, priority, policy version or reasons.
+    """
+
+    __tablename__ = "findings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    device_pk: Mapped[int] = mapped_column(ForeignKey("devices.id"), index=True)
+    site_pk: Mapped[int | None] = mapped_column(ForeignKey("sites.id"), index=True)
+    asset_id: Mapped[str | None] = mapped_column(String(100))
+    policy_id: Mapped[str] = mapped_column(String(60))
+    policy_version: Mapped[str] = mapped_column(String(20))
+    rule: Mapped[str] = mapped_column(String(60))
+    action: Mapped[str] = mapped_column(String(30))
+    mandatory: Mapped[bool] = mapped_column(Boolean)
+    deadline: Mapped[date | None] = mapped_column(Date)
+    priority: Mapped[int] = mapped_column(Integer)
+    vulnerable: Mapped[bool] = mapped_column(Boolean)
+    exposed: Mapped[bool] = mapped_column(Boolean)
+    reasons: Mapped[list[Any]] = mapped_column(JSON)
+    digest: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(10))  # open | closed
+    first_run_id: Mapped[int] = mapped_column(ForeignKey("assessment_runs.id"))
+    last_run_id: Mapped[int] = mapped_column(ForeignKey("assessment_runs.id"))
+    closed_run_id: Mapped[int | None] = mapped_column(ForeignKey("assessment_runs.id"))
+    changed_run_id: Mapped[int | None] = mapped_column(ForeignKey("assessment_runs.id"))
+    previous: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    __table_args__ = (
+        Index("ix_findings_status_action", "status", "action"),
+        Index("ix_findings_policy_status", "policy_id", "status"),
+    )
+
+
+class DeviceStatus(Base):
+    """Each device's status in the newest assessment run that covered it."""
+
+    __tablename__ = "device_status"
+    device_pk: Mapped[int] = mapped_column(ForeignKey("devices.id"), primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("assessment_runs.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    notes: Mapped[list[Any] | None] = mapped_column(JSON)
+
+
+class Waiver(Base):
+    """A waiver granted by a named authority, for listed assets, sites or departments."""
+
+    __tablename__ = "waivers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(120), unique=True)
+    policy_id: Mapped[str | None] = mapped_column(String(60))
+    rules: Mapped[list[Any] | None] = mapped_column(JSON)
+    asset_ids: Mapped[list[Any]] = mapped_column(JSON)
+    site_ids: Mapped[list[Any]] = mapped_column(JSON)
+    departments: Mapped[list[Any]] = mapped_column(JSON)
+    granted_by: Mapped[str] = mapped_column(String(200))
+    granted_on: Mapped[date | None] = mapped_column(Date)
+    expires: Mapped[date | None] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+# --- screening, cases, exclusions, audit (migration 0004) ------------------------------
+
+
+class AuditLog(Base):
+    """Append-only, hash-chained: each entry stores the previous entry's hash, and its own
+    hash is sha256 over a canonical JSON of the entry. `prev_hash` is unique, so two
+    writers can never fork the chain (the loser retries on the new head)."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(60))
+    object_type: Mapped[str] = mapped_column(String(60))
+    object_id: Mapped[str] = mapped_column(String(200))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    __table_args__ = (Index("ix_audit_log_object", "object_type", "object_id"),)
+
+
+class ScreenImport(Base):
+    """One `camsweep screen data import` run."""
+
+    __tablename__ = "screen_imports"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    file: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    mode: Mapped[str] = mapped_column(String(10))  # extend | replace
+    entities: Mapped[int] = mapped_column(Integer)
+    added: Mapped[int] = mapped_column(Integer)
+    updated: Mapped[int] = mapped_column(Integer)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON)
+    actor: Mapped[str | None] = mapped_column(String(200))
+    imported_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ScreenEntity(Base):
+    """An imported FollowTheMoney entity, kept as its JSON."""
+
+    __tablename__ = "screen_entities"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entity_id: Mapped[str] = mapped_column(String(255), unique=True)
+    schema: Mapped[str] = mapped_column(String(60))
+    caption: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    import_id: Mapped[int] = mapped_column(ForeignKey("screen_imports.id"), index=True)
+
+
+class Case(Base):
+    """An investigation into a supplier, usually opened from a screening hit."""
+
+    __tablename__ = "cases"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ref: Mapped[str] = mapped_column(String(20), unique=True)
+    title: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(String(500))
+    subject_country: Mapped[str | None] = mapped_column(String(2))
+    entity_id: Mapped[str | None] = mapped_column(String(255))
+    entity: Mapped[str | None] = mapped_column(Text)
+    relation: Mapped[str | None] = mapped_column(String(20))
+    score: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(20), index=True)  # open | decided | closed
+    opened_by: Mapped[str] = mapped_column(String(200))
+    opened_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    screening: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class CaseEvidence(Base):
+    """A document (stored by sha256 under the evidence folder), a screening result or a note."""
+
+    __tablename__ = "case_evidence"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # document | screening | note
+    filename: Mapped[str | None] = mapped_column(Text)
+    media_type: Mapped[str | None] = mapped_column(String(100))
+    size: Mapped[int | None] = mapped_column(Integer)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    stored_path: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    content: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    added_by: Mapped[str] = mapped_column(String(200))
+    added_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class CaseDecision(Base):
+    """exclude | do_not_exclude | monitor, with reasons, dates and who decided."""
+
+    __tablename__ = "case_decisions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    decision: Mapped[str] = mapped_column(String(20))
+    reasons: Mapped[str] = mapped_column(Text)
+    decided_by: Mapped[str] = mapped_column(String(200))
+    decided_on: Mapped[date] = mapped_column(Date)
+    effective_from: Mapped[date] = mapped_column(Date)
+    effective_to: Mapped[date | None] = mapped_column(Date)
+    review_on: Mapped[date | None] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Exclusion(Base):
+    """The exclusion register: who is excluded, on which decision, for which period."""
+
+    __tablename__ = "exclusions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("case_decisions.id"))
+    supplier: Mapped[str] = mapped_column(String(500))
+    supplier_country: Mapped[str | None] = mapped_column(String(2))
+    entity_id: Mapped[str | None] = mapped_column(String(255))
+    reason: Mapped[str] = mapped_column(Text)
+    effective_from: Mapped[date] = mapped_column(Date)
+    effective_to: Mapped[date | None] = mapped_column(Date)
+    ended_by_decision_id: Mapped[int | None] = mapped_column(ForeignKey("case_decisions.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime)

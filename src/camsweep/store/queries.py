@@ -39,17 +39,40 @@ def _device_query(f: DeviceFilter) -> Select[*tuple[Any, ...]]:
     return stmt
 
 
+def _observed_sources(s: Any, pks: list[int]) -> dict[int, list[str]]:
+    """Source kinds that observed each device (scan, nmap, pcap, ...), oldest first."""
+    found: dict[int, list[str]] = {}
+    for i in range(0, len(pks), 500):
+        rows = s.execute(
+            select(m.Observation.device_pk, m.Source.kind, func.min(m.Source.id))
+            .join(m.Source, m.Observation.source_id == m.Source.id)
+            .where(m.Observation.device_pk.in_(pks[i:i + 500]))
+            .group_by(m.Observation.device_pk, m.Source.kind)
+            .order_by(func.min(m.Source.id))).all()
+        for pk, kind, _ in rows:
+            found.setdefault(pk, []).append(_SOURCE_LABEL.get(kind, kind))
+    return found
+
+
 def list_devices(store: Store, f: DeviceFilter | None = None) -> list[dict[str, Any]]:
     """Devices in the shape of design.md's `devices list --json` contract."""
     out: list[dict[str, Any]] = []
     with store.session() as s:
-        for dev, site_id, kind in s.execute(_device_query(f or DeviceFilter())).all():
+        rows = s.execute(_device_query(f or DeviceFilter())).all()
+        # Only devices a discovery source touched have observations worth a second query.
+        seen_pks = [dev.id for dev, _, _ in rows if dev.last_seen_at is not None]
+        observed = _observed_sources(s, seen_pks) if seen_pks else {}
+        for dev, site_id, kind in rows:
             flags = [] if dev.asset_id else ["unregistered"]
+            if dev.not_seen_at is not None:
+                flags.append("not_seen")
+            sources = [_SOURCE_LABEL.get(kind, kind)]
+            sources.extend(k for k in observed.get(dev.id, []) if k not in sources)
             out.append({
                 "asset_id": dev.asset_id, "site_id": site_id, "ip": dev.ip, "mac": dev.mac,
                 "device_type": dev.device_type, "brand": dev.brand, "model": dev.model,
                 "manufacturer_id": dev.manufacturer_id, "restricted": dev.restricted,
-                "confidence": dev.confidence, "sources": [_SOURCE_LABEL.get(kind, kind)],
+                "confidence": dev.confidence, "sources": sources,
                 "flags": flags,
             })
     return out

@@ -1,0 +1,1 @@
+"""Tracking: work orders, lifecycle and the hash-chained audit log (`camsweep.track.audit`)."""
