@@ -51,6 +51,8 @@ COUNTRIES = [
 ]
 TOPICS = ("sanction", "export.control", "debarment", "role.pep", "crime", "poi")
 
+BRANDS = ["Hikvision", "Dahua Technology", "Hytera", "Huawei Technologies", "ZTE", "Uniview",
+          "Tiandy", "EZVIZ", "Kedacom", "HiLook", "Imou", "Sepura"]
 REAL = [
     "Hikvision UK Ltd", "HIKVISION", "Hangzhou Hikvision Digital Technology Co Ltd",
     "Dahua Technology UK Limited", "Zhejiang Dahua Technology Co., Ltd.", "EZVIZ Inc.",
@@ -141,8 +143,7 @@ def supplier_names(n: int, sample: list[str], rng: random.Random) -> list[str]:
         if roll < 0.15:
             names.append(rng.choice(REAL))
         elif roll < 0.30:
-            base = rng.choice(REAL[:20]).split()[0]
-            names.append(f"{base} {rng.choice(PLACES)} {rng.choice(LEGAL)}")
+            names.append(f"{rng.choice(BRANDS)} {rng.choice(PLACES)} {rng.choice(LEGAL)}")
         elif roll < 0.50 and sample:
             names.append(rng.choice(sample))
         elif roll < 0.60 and sample:

@@ -22,6 +22,7 @@ DEMO_AS_OF = date(2026, 12, 1)
 # A department's own programme (the bundled template, as a user would copy it) next to the
 # UK stop-install statement; the deadline leaves the planner a tight but feasible window.
 DEMO_POLICIES = ("uk-wms-2022", "programme-template")
+DEMO_PLAN_SECONDS = 5.0
 DEMO_PARAMS = {"organisation_type": "central_government", "programme_deadline": "2028-06-30"}
 
 
@@ -35,6 +36,7 @@ class DemoResult:
     truth_agreement: tuple[int, int, int] | None = None  # agree, total, restricted missed
     assessment: Any = None
     explained: str | None = None
+    plan: Any = None
     outputs: dict[str, Path] = field(default_factory=dict)
 
 
@@ -89,9 +91,27 @@ def run_demo(out_dir: Path, db_url: str | None = None, *,
                         encoding="utf-8")
         result.outputs["assessment.json"] = path
         result.explained = _pick_example(result)
+        say("5. plan the removals within crews, budget and deadlines")
+        result.plan = _plan(store, out_dir, result)
     finally:
         store.dispose()
     return result
+
+
+def _plan(store: Store, out_dir: Path, result: DemoResult) -> Any:
+    from camsweep.assess import open_removal_findings
+    from camsweep.plan import load_resources, make_plan, parse_findings
+    from camsweep.plan.outputs import write_outputs
+
+    items = parse_findings(open_removal_findings(store), "demo store")
+    resources = load_resources(out_dir / "resources.yaml")
+    plan = make_plan(items, resources, time_limit=DEMO_PLAN_SECONDS)
+    files = write_outputs(plan, items, resources, out_dir / "plan.json",
+                          public_out=out_dir / "public-timeline.json",
+                          chart=out_dir / "timeline.png")
+    for path in files:
+        result.outputs[path.name] = path
+    return plan
 
 
 def _pick_example(result: DemoResult) -> str | None:

@@ -96,6 +96,13 @@ def test_demo_imports_the_sample_estate(tmp_path: Path) -> None:
     assert "Assessment run #1" in res.stdout
     contract = json.loads((tmp_path / "demo" / "assessment.json").read_text())
     assert any(f["action"] == "remove" for f in contract["findings"])
+    plan = json.loads((tmp_path / "demo" / "plan.json").read_text())
+    removals = {f["asset_id"] for f in contract["findings"] if f["action"] == "remove"
+                and f["policy"] == "programme-template"}
+    planned = {a["asset_id"] for a in plan["assignments"]} | {
+        u["asset_id"] for u in plan["unscheduled"]}
+    assert removals <= planned
+    assert (tmp_path / "demo" / "timeline.png").stat().st_size > 10_000
     assert (tmp_path / "demo" / "camsweep.db").exists()
 
 

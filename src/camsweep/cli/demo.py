@@ -10,6 +10,7 @@ from rich.table import Table
 from camsweep.cli.assess import show as show_assessment
 from camsweep.cli.common import console, state
 from camsweep.cli.identify import show_identify_run
+from camsweep.cli.plan import show as show_plan
 from camsweep.demo import run_demo
 from camsweep.store.queries import EstateSummary
 
@@ -58,10 +59,12 @@ def demo(
                       f"{missed} restricted devices not flagged (undetermined, sent to survey)")
     if result.assessment is not None:
         show_assessment(result.assessment, top=5, explain=result.explained)
+    if result.plan is not None:
+        show_plan(result.plan)
     console.print("[bold]Outputs:[/]")
     for name, path in result.outputs.items():
-        console.print(f"  {name:16} {path.resolve()}")
-    console.print(f"  store            {result.db_url}")
+        console.print(f"  {name:22} {path.resolve()}")
+    console.print(f"  {'store':22} {result.db_url}")
 
 
 def register(app: typer.Typer) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,23 @@ IN_CHUNK = 500  # ids per SQL IN list
 MOVES_SHOWN = 20
 
 
+def findings_from_store(db: str) -> list[Any]:
+    """The open removal findings of the latest assessment in the store."""
+    from camsweep.assess import open_removal_findings
+    from camsweep.plan import parse_findings
+    from camsweep.store import open_store
+
+    store = open_store(db)
+    try:
+        rows = open_removal_findings(store)
+    finally:
+        store.dispose()
+    if not rows:
+        raise ConfigError("the store has no open removal findings: run 'camsweep assess' "
+                          "first, or pass --findings FILE")
+    return parse_findings(rows, f"{db} (open removal findings)")
+
+
 def register(app: typer.Typer) -> None:
     app.command("plan")(plan_command)
 
@@ -32,7 +50,9 @@ def plan_command(
         None, "--public-out",
         help="Also write the public (redacted) timeline: FILE (JSON) and FILE.csv."),
     findings: Path | None = typer.Option(
-        None, "--findings", help="Removal findings: the JSON 'camsweep assess --json' writes."),
+        None, "--findings",
+        help="Removal findings as 'camsweep assess --json' writes them (default: the store's "
+             "open removal findings)."),
     from_current: Path | None = typer.Option(
         None, "--from-current", help="Re-plan from this plan.json, keeping done work fixed."),
     freeze_weeks: int = typer.Option(
@@ -46,21 +66,19 @@ def plan_command(
 ) -> None:
     """Plan every open removal finding: an optimised schedule within crews, budget and
     deadlines, the extra crew-weeks any missed deadline needs, and a redacted timeline."""
-    from camsweep.plan import load_findings, load_plan, load_resources, make_plan, write_plan
+    from camsweep.plan import load_findings, load_plan, load_resources, make_plan
     from camsweep.plan.diff import diff_plans
-    from camsweep.plan.items import merge_duplicates
+    from camsweep.plan.outputs import write_outputs
 
     if freeze_weeks and from_current is None:
         raise ConfigError("--freeze-weeks needs --from-current PLAN.json (the plan to keep)")
-    if findings is None:
-        raise ConfigError(
-            "plan needs --findings FILE for now: run 'camsweep assess --json --out "
-            "findings.json' and pass --findings findings.json"
-        )
     res = load_resources(resources)
-    items = load_findings(findings)
-    if any(item.missing() for item in items):
-        items = fill_from_store(items, state.settings.db)
+    if findings is None:
+        items = findings_from_store(state.settings.db)
+    else:
+        items = load_findings(findings)
+        if any(item.missing() for item in items):
+            items = fill_from_store(items, state.settings.db)
     current = load_plan(from_current) if from_current is not None else None
     with progress() as bar:
         bar.add_task(f"planning {len(items):,} removals", total=None)
@@ -69,17 +87,7 @@ def plan_command(
     diff = diff_plans(current, plan) if current is not None else None
     if diff is not None:
         plan.summary["diff"] = diff.counts()
-    write_plan(plan, out)
-    written = [out]
-    if public_out is not None:
-        from camsweep.plan.public import public_timeline
-
-        merged, _ = merge_duplicates(items)
-        written += public_timeline(plan, merged, res.public).write(public_out)
-    if chart is not None:
-        from camsweep.plan.chart import write_chart
-
-        written.append(write_chart(plan, res, chart))
+    written = write_outputs(plan, items, res, out, public_out=public_out, chart=chart)
     if as_json:
         print_json({
             "status": plan.status, "feasible": plan.feasible, "solve_seconds": plan.solve_seconds,
@@ -89,7 +97,7 @@ def plan_command(
             "files": [str(p) for p in written],
         })
         return
-    _show(plan, diff, written)
+    show(plan, diff, written)
 
 
 def fill_from_store(items: list[PlanItem], db: str) -> list[PlanItem]:
@@ -143,7 +151,8 @@ def fill_from_store(items: list[PlanItem], db: str) -> list[PlanItem]:
     return out
 
 
-def _show(plan: Plan, diff: PlanDiff | None, written: list[Path]) -> None:
+def show(plan: Plan, diff: PlanDiff | None = None, written: Sequence[Path] = ()) -> None:
+    """The plan's summary, shortfall, unschedulable items and changes (also the demo's)."""
     s = plan.summary
     table = Table(title=f"Removal plan: {plan.status}", show_header=False)
     table.add_column("what")

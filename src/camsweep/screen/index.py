@@ -29,6 +29,7 @@ KIND_CODES = {kind: i for i, kind in enumerate(NAME_PROPS)}
 FUZZY_MIN_LEN = 7          # fuzzy (one edit) only for tokens at least this long
 TRANSPOSE_MIN_LEN = 5      # adjacent transposition for tokens at least this long
 MAX_POSTINGS = 20000       # tokens in more names than this are not used to find candidates
+MAX_FIRST = 2000           # a lone word in more names than this is read as a whole name
 BOOST_ONLY = 200           # ... nor, once rarer keys found some, tokens in more than this
 PAIR_TOKENS = 5            # pairs of the first this-many distinctive words are indexed
 SMALL_POSTINGS = 64        # single words this rare are read even when pairs exist
@@ -230,11 +231,16 @@ class NameIndex:
         generic = [t for t in core if token_class(t) == "generic"]
         if len(distinct) < 2 or all_generic:
             for forms in variants:
-                common = _size(self.postings.get(forms[0])) > BOOST_ONLY
-                if common and generic and not all_generic and forms[0] not in self.marks:
+                size = _size(self.postings.get(forms[0]))
+                common = size > BOOST_ONLY and not all_generic and forms[0] not in self.marks
+                if common and generic:
                     # A common word with generic words: names that lack those words cannot
                     # reach the threshold (each costs its full weight), so read the pairs.
                     keys.extend((_pair(forms[0], g), 1.5) for g in generic)
+                elif common and size > MAX_FIRST and "=" + forms[0] in self.postings:
+                    # A very common word alone: the names that are just that word first;
+                    # thousands of longer ones would tie and be cut at random anyway.
+                    keys.append(("=" + forms[0], 1.0))
                 else:
                     keys.append((forms[0], 1.0))
                 keys.extend((f, 0.8) for f in forms[1:])
