@@ -8,14 +8,15 @@ PYTEST_ARGS ?=
 .PHONY: demo test lint typecheck system-deps bench clean
 
 $(STAMP): pyproject.toml
+	@bash scripts/system-deps.sh build
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	@touch $(STAMP)
 
-# Debian packages the tests need (PostgreSQL server, ...); skipped when already present.
+# Debian packages the tests need (PostgreSQL server, nmap, ...); skipped when already present.
 system-deps:
-	@bash scripts/system-deps.sh
+	@bash scripts/system-deps.sh build test
 
 demo: $(STAMP)
 	$(BIN)/camsweep demo

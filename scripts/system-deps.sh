@@ -1,10 +1,25 @@
 #!/usr/bin/env bash
-# Install the Debian packages that tests need, only when missing (CI runs as root).
+# Install the Debian packages camsweep needs, only when missing (CI runs as root).
+#   build: what `pip install` needs to compile (PyICU, pulled in by normality for screening)
+#   test:  servers and tools the tests and benchmarks run (PostgreSQL, nmap)
 set -euo pipefail
 
 need=()
-compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || need+=(postgresql)
-command -v nmap >/dev/null || need+=(nmap)  # benchmarks/scan_bench.py compares with nmap -sV
+for what in "$@"; do
+  case "$what" in
+    build)
+      command -v pkg-config >/dev/null || need+=(pkg-config)
+      command -v g++ >/dev/null || need+=(g++)
+      [ -e /usr/include/unicode/uversion.h ] || need+=(libicu-dev)
+      ;;
+    test)
+      compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || need+=(postgresql)
+      command -v nmap >/dev/null || need+=(nmap)  # benchmarks/scan_bench.py compares with nmap -sV
+      command -v ip >/dev/null || need+=(iproute2)  # network namespaces for discovery tests
+      ;;
+    *) echo "usage: $0 build|test ..." >&2; exit 2 ;;
+  esac
+done
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

@@ -37,6 +37,8 @@ class DemoResult:
     assessment: Any = None
     explained: str | None = None
     plan: Any = None
+    screened: list[Any] = field(default_factory=list)
+    bid: Any = None
     outputs: dict[str, Path] = field(default_factory=dict)
 
 
@@ -93,6 +95,8 @@ def run_demo(out_dir: Path, db_url: str | None = None, *,
         result.explained = _pick_example(result)
         say("5. plan the removals within crews, budget and deadlines")
         result.plan = _plan(store, out_dir, result)
+        say("6. screen suppliers and a bid against the restricted-entity graph")
+        result.screened, result.bid = _screen(out_dir, kb, result)
     finally:
         store.dispose()
     return result
@@ -112,6 +116,43 @@ def _plan(store: Store, out_dir: Path, result: DemoResult) -> Any:
     for path in files:
         result.outputs[path.name] = path
     return plan
+
+
+# Names as they reach a procurement team: legal names, native script, subsidiaries, a clean
+# supplier, and an unrelated look-alike that must not match.
+DEMO_SUPPLIERS = (
+    ("Hangzhou Hikvision Digital Technology Co., Ltd.", "CN"),
+    ("浙江大华技术股份有限公司", "CN"),
+    ("Hikvision UK Limited", "GB"),
+    ("EZVIZ Inc.", "US"),
+    ("Axis Communications AB", "SE"),
+    ("Hikari Trading Limited", "GB"),
+    ("Brightwater Facilities Services Ltd", "GB"),
+)
+DEMO_BID_SUPPLIER = "Brightwater Facilities Services Ltd"
+DEMO_BID_PRODUCTS = 120
+
+
+def _screen(out_dir: Path, kb: Any, result: DemoResult) -> tuple[list[Any], Any]:
+    """Screen supplier names, then a bid whose product list comes from the sample register."""
+    import polars as pl
+
+    from camsweep.screen.bid import read_bid, screen_bid
+    from camsweep.screen.matcher import Screener
+
+    screener = Screener.bundled()
+    screened = [screener.screen(name, country) for name, country in DEMO_SUPPLIERS]
+    assets = pl.read_csv(out_dir / "assets.csv", infer_schema=False)
+    rows = assets.filter(pl.col("brand").is_not_null() | pl.col("model").is_not_null()).head(
+        DEMO_BID_PRODUCTS)
+    bid_path = out_dir / "bid.json"
+    bid_path.write_text(json.dumps({
+        "supplier": {"name": DEMO_BID_SUPPLIER, "country": "GB"},
+        "products": [{"brand": b, "model": m, "quantity": 1}
+                     for b, m in rows.select("brand", "model").iter_rows()],
+    }, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    result.outputs["bid.json"] = bid_path
+    return screened, screen_bid(read_bid(bid_path), screener, kb)
 
 
 def _pick_example(result: DemoResult) -> str | None:

@@ -103,6 +103,8 @@ def test_demo_imports_the_sample_estate(tmp_path: Path) -> None:
         u["asset_id"] for u in plan["unscheduled"]}
     assert removals <= planned
     assert (tmp_path / "demo" / "timeline.png").stat().st_size > 10_000
+    assert "Supplier screening" in res.stdout
+    assert "is clean, but" in res.stdout and "white-label Dahua" in res.stdout
     assert (tmp_path / "demo" / "camsweep.db").exists()
 
 

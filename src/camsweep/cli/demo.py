@@ -61,6 +61,16 @@ def demo(
         show_assessment(result.assessment, top=5, explain=result.explained)
     if result.plan is not None:
         show_plan(result.plan)
+    if result.screened:
+        screened = Table(title="Supplier screening")
+        for col in ("name", "match", "entity", "relation", "score"):
+            screened.add_column(col)
+        for r in result.screened:
+            screened.add_row(r.query, "yes" if r.match else "no", r.entity or "",
+                             r.relation or "", f"{r.score:.2f}")
+        console.print(screened)
+    if result.bid is not None:
+        console.print(f"[bold]Bid screening:[/] {result.bid.headline}")
     console.print("[bold]Outputs:[/]")
     for name, path in result.outputs.items():
         console.print(f"  {name:22} {path.resolve()}")
