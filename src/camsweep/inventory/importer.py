@@ -267,14 +267,12 @@ def _write(conn: Connection, path: Path, kind: Kind, diff: _Diff, mapping: Mappi
                 pl.col("install_date").cast(pl.String),
             )
 
-        new = ready(diff.new).select("asset_id", *_TRACKED["assets"]).with_columns(
-            pl.lit(source_id).alias("source_id"), pl.lit(stamp).alias("created_at"),
-            pl.lit(stamp).alias("updated_at"))
+        new = ready(diff.new).select("asset_id", *_TRACKED["assets"])
+        stamps = {"source_id": source_id, "created_at": stamp, "updated_at": stamp}
         done = 0
         with bulk_load(conn, "devices", new.height, diff.changed.height + diff.unchanged):
             for chunk in new.iter_slices(100_000):
-                insert_many(conn, "devices", [*cols, "source_id", "created_at", "updated_at"],
-                            frame_rows(chunk))
+                insert_many(conn, "devices", cols, frame_rows(chunk), stamps)
                 done += chunk.height
                 tick("writing", done, new.height)
         upd = ready(diff.changed).select("id", *_TRACKED["assets"])

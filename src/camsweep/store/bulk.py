@@ -7,7 +7,7 @@ PostgreSQL. Values arrive already as DB-ready scalars (ISO strings for dates).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -44,24 +44,38 @@ def _batches(rows: Iterable[Sequence[Any]]) -> Iterable[list[Sequence[Any]]]:
         yield batch
 
 
+def _literal(value: Any) -> str:
+    """SQL text for a constant the caller made (ids, timestamps), never for user data."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool | int | float):
+        return str(int(value)) if isinstance(value, bool) else repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
 def insert_many(conn: Connection, table: str, columns: Sequence[str],
-                rows: Iterable[Sequence[Any]]) -> int:
+                rows: Iterable[Sequence[Any]], constants: Mapping[str, Any] | None = None) -> int:
+    """Insert rows; `constants` are columns with one value for every row (a source id, a
+    timestamp): on SQLite they go into the statement once instead of being bound per row."""
     raw = conn.connection.dbapi_connection
     assert raw is not None
-    cols = ", ".join(columns)
+    consts = dict(constants or {})
+    names = [*columns, *consts]
+    cols = ", ".join(names)
     count = 0
     if conn.dialect.name == "postgresql":
+        tail = tuple(consts.values())
         cur = raw.cursor()
         try:
             with cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
                 for row in rows:
-                    copy.write_row(row)
+                    copy.write_row((*row, *tail) if tail else row)
                     count += 1
         finally:
             cur.close()
         return count
-    ph = ", ".join(_placeholder(conn) for _ in columns)
-    sql = f"INSERT INTO {table} ({cols}) VALUES ({ph})"
+    values = [_placeholder(conn)] * len(columns) + [_literal(v) for v in consts.values()]
+    sql = f"INSERT INTO {table} ({cols}) VALUES ({', '.join(values)})"
     cur = raw.cursor()
     try:
         for batch in _batches(rows):
