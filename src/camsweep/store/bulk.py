@@ -78,12 +78,56 @@ def insert_many(conn: Connection, table: str, columns: Sequence[str],
     sql = f"INSERT INTO {table} ({cols}) VALUES ({', '.join(values)})"
     cur = raw.cursor()
     try:
-        for batch in _batches(rows):
+        for batch in _prefetched(_batches(rows)):
             cur.executemany(sql, batch)
             count += len(batch)
     finally:
         cur.close()
     return count
+
+
+def _prefetched(batches: Iterable[list[Sequence[Any]]]) -> Iterator[list[Sequence[Any]]]:
+    """Build the next batch on a second thread while SQLite writes this one.
+
+    sqlite3 releases the GIL inside each step, so making row tuples (Polars to Python)
+    overlaps with the B-tree work instead of alternating with it.
+    """
+    import queue
+    import threading
+
+    done = object()
+    stop = threading.Event()
+    box: queue.Queue[Any] = queue.Queue(maxsize=2)
+
+    def hand_over(item: Any) -> None:
+        while not stop.is_set():
+            try:
+                box.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                hand_over(batch)
+                if stop.is_set():
+                    return
+        except BaseException as exc:  # handed to the consumer, re-raised there
+            hand_over(exc)
+            return
+        hand_over(done)
+
+    worker = threading.Thread(target=produce, name="camsweep-bulk-rows", daemon=True)
+    worker.start()
+    try:
+        while (item := box.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()  # a failed write must not leave the producer blocked
+        worker.join()
 
 
 def update_many(conn: Connection, table: str, columns: Sequence[str],
