@@ -33,13 +33,13 @@ def devices_list(
         print_json(rows)
         return
     table = Table(title=f"{len(rows)} device(s)")
-    for col in ("asset_id", "site_id", "device_type", "brand", "model", "mac", "ip",
-                "manufacturer_id", "restricted"):
+    shown = ("asset_id", "site_id", "device_type", "brand", "model", "mac", "ip",
+             "manufacturer_id", "restricted", "sources", "flags")
+    for col in shown:
         table.add_column(col)
     for r in rows:
-        table.add_row(*("" if r[c] is None else str(r[c]) for c in (
-            "asset_id", "site_id", "device_type", "brand", "model", "mac", "ip",
-            "manufacturer_id", "restricted")))
+        table.add_row(*(", ".join(r[c]) if isinstance(r[c], list)
+                        else "" if r[c] is None else str(r[c]) for c in shown))
     console.print(table)
 
 
