@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
+from hypothesis import settings
 
 from camsweep.store import Store, open_store
-from pg import PgServer, start
+
+sys.path.insert(0, str(Path(__file__).parent))
+from pg import PgServer, start  # tests/pg.py, found through the line above
+
+# CI runs the same examples every time (a red build must be reproducible); locally each run
+# explores new ones. HYPOTHESIS_PROFILE=ci reproduces CI exactly.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "default"))
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.table import Table
 
-from camsweep.cli.common import console, print_json, progress, state
+from camsweep.cli.common import cli_store, console, print_json, progress
 from camsweep.errors import CamsweepError
 
 if TYPE_CHECKING:
@@ -52,21 +52,16 @@ def assess_command(
     from camsweep.assess import assess_store
     from camsweep.assess.report import write_csv, write_json
     from camsweep.policy import parse_param_args
-    from camsweep.store import open_store
 
     try:
         when = date.fromisoformat(as_of) if as_of else None
     except ValueError as exc:
         raise CamsweepError(f"--as-of {as_of!r}: use YYYY-MM-DD") from exc
     values = parse_param_args(params)
-    store = open_store(state.settings.db)
-    try:
-        with progress() as bar:
-            bar.add_task("assessing", total=None)
-            result = assess_store(store, policies or None, when, params=values,
-                                  programme=programme, bom_files=boms, save_run=not dry_run)
-    finally:
-        store.dispose()
+    with cli_store() as store, progress() as bar:
+        bar.add_task("assessing", total=None)
+        result = assess_store(store, policies or None, when, params=values,
+                              programme=programme, bom_files=boms, save_run=not dry_run)
     if out is not None:
         write_json(result, out, include_advisory)
     if csv is not None:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from camsweep.cli.common import console, print_json, state
+from camsweep.cli.common import cli_store, console, print_json
 from camsweep.errors import CamsweepError
-from camsweep.store import open_store
 
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 
@@ -31,12 +30,9 @@ def audit_verify(
     from camsweep.track.audit import head as chain_head
     from camsweep.track.audit import verify_audit
 
-    store = open_store(state.settings.db)
-    try:
+    with cli_store() as store:
         problems = verify_audit(store, head)
         last = chain_head(store)
-    finally:
-        store.dispose()
     if as_json:
         print_json({"ok": not problems, "entries": last.seq if last else 0,
                     "head": last.hash if last else None, "problems": problems})
@@ -59,11 +55,8 @@ def audit_show(
     """List audit entries, oldest first."""
     from camsweep.track.audit import iter_audit
 
-    store = open_store(state.settings.db)
-    try:
+    with cli_store() as store:
         entries = list(iter_audit(store, object_type, object_id))
-    finally:
-        store.dispose()
     if as_json:
         print_json([e.__dict__ for e in entries])
         return

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -21,6 +21,9 @@ from rich.progress import (
 )
 
 from camsweep.config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from camsweep.store import Store
 
 console = Console(soft_wrap=True)  # paths and ids must not be folded in pipes
 err_console = Console(stderr=True, soft_wrap=True)
@@ -74,6 +77,18 @@ def progress() -> Iterator[Progress]:
     )
     with bar:
         yield bar
+
+
+@contextmanager
+def cli_store() -> Iterator[Store]:
+    """The store named by --db / CAMSWEEP_DB / camsweep.toml, closed when the command ends."""
+    from camsweep.store import open_store
+
+    store = open_store(state.settings.db)
+    try:
+        yield store
+    finally:
+        store.dispose()
 
 
 MAX_ERRORS_SHOWN = 50

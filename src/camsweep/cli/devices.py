@@ -5,9 +5,8 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from camsweep.cli.common import console, print_json, state
+from camsweep.cli.common import cli_store, console, print_json
 from camsweep.errors import CamsweepError
-from camsweep.store import open_store
 from camsweep.store.queries import DeviceFilter, device_detail, list_devices
 
 devices_app = typer.Typer(help="List and inspect devices in the store.", no_args_is_help=True)
@@ -23,12 +22,9 @@ def devices_list(
     as_json: bool = typer.Option(False, "--json", help="Print a JSON array (design.md contract)."),
 ) -> None:
     """List devices with their site, addresses, recorded brand/model and identification."""
-    store = open_store(state.settings.db)
-    try:
+    with cli_store() as store:
         rows = list_devices(store, DeviceFilter(site_id=site, maker=maker,
                                                 unregistered=unregistered, limit=limit))
-    finally:
-        store.dispose()
     if as_json:
         print_json(rows)
         return
@@ -49,11 +45,8 @@ def devices_show(
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
 ) -> None:
     """Show one device: every field with the import or scan that set it, and its history."""
-    store = open_store(state.settings.db)
-    try:
+    with cli_store() as store:
         detail = device_detail(store, asset_id)
-    finally:
-        store.dispose()
     if detail is None:
         raise CamsweepError(f"no device with asset_id {asset_id!r}; "
                             "'camsweep devices list' shows what the store holds")

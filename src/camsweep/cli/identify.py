@@ -11,7 +11,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from camsweep.cli.common import console, err_console, print_json, progress, state
+from camsweep.cli.common import cli_store, console, err_console, print_json, progress
 from camsweep.domain import Evidence, Verdict
 from camsweep.errors import InputError
 
@@ -85,17 +85,12 @@ def identify_command(
 
 
 def _run_store(kb: Any, as_json: bool) -> None:
-    from camsweep.store import open_store
     from camsweep.store.identification import identify_store
 
-    store = open_store(state.settings.db)
-    try:
-        with progress() as bar:
-            task = bar.add_task("identifying devices", total=None)
-            run = identify_store(store, kb, progress=lambda d, t: bar.update(
-                task, completed=d, total=t))
-    finally:
-        store.dispose()
+    with cli_store() as store, progress() as bar:
+        task = bar.add_task("identifying devices", total=None)
+        run = identify_store(store, kb, progress=lambda d, t: bar.update(
+            task, completed=d, total=t))
     if as_json:
         print_json({"devices": run.devices, "kb_version": run.kb_version,
                     "restricted": run.restricted, "undetermined": run.abstained,

@@ -9,11 +9,17 @@ from typing import Literal
 import typer
 from rich.table import Table
 
-from camsweep.cli.common import console, err_console, print_errors, print_json, progress, state
+from camsweep.cli.common import (
+    cli_store,
+    console,
+    err_console,
+    print_errors,
+    print_json,
+    progress,
+)
 from camsweep.errors import InputError, RowError
 from camsweep.inventory.importer import ImportResult, import_file, iter_errors_csv
 from camsweep.inventory.mapping import parse_overrides
-from camsweep.store import open_store
 
 import_app = typer.Typer(help="Import registers, site lists and network data.",
                          no_args_is_help=True)
@@ -49,24 +55,20 @@ def _show(result: ImportResult) -> None:
 def _run(kind: Literal["sites", "assets"], file: Path, mapping: list[str], sheet: str | None,
          dry_run: bool, errors_out: Path | None, as_json: bool) -> None:
     overrides = parse_overrides(mapping, kind)
-    store = open_store(state.settings.db)
-    try:
-        with progress() as bar:
-            task = bar.add_task(f"importing {kind}", total=None)
+    with cli_store() as store, progress() as bar:
+        task = bar.add_task(f"importing {kind}", total=None)
 
-            def tick(step: str, done: int, total: int) -> None:
-                bar.update(task, description=f"{step} {kind}", completed=done, total=total or None)
+        def tick(step: str, done: int, total: int) -> None:
+            bar.update(task, description=f"{step} {kind}", completed=done, total=total or None)
 
-            try:
-                result = import_file(store, file, kind, overrides=overrides, sheet=sheet,
-                                     dry_run=dry_run, progress=tick)
-            except InputError as exc:
-                if errors_out and exc.errors:
-                    _write_errors(exc.errors, errors_out)
-                    err_console.print(f"all {len(exc.errors)} errors written to {errors_out}")
-                raise
-    finally:
-        store.dispose()
+        try:
+            result = import_file(store, file, kind, overrides=overrides, sheet=sheet,
+                                 dry_run=dry_run, progress=tick)
+        except InputError as exc:
+            if errors_out and exc.errors:
+                _write_errors(exc.errors, errors_out)
+                err_console.print(f"all {len(exc.errors)} errors written to {errors_out}")
+            raise
     if errors_out and result.errors:
         _write_errors(result.errors, errors_out)
     if as_json:

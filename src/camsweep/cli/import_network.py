@@ -6,10 +6,9 @@ from pathlib import Path
 
 import typer
 
-from camsweep.cli.common import console, print_json, state
+from camsweep.cli.common import cli_store, console, print_json
 from camsweep.cli.import_ import import_app
 from camsweep.discover.importers import ImportSummary, Reader, import_network
-from camsweep.store import open_store
 
 FileArg = typer.Argument(..., exists=True, dir_okay=False, readable=True,
                          help="The file to import.")
@@ -20,12 +19,9 @@ JsonOpt = typer.Option(False, "--json", help="Print the result as JSON.")
 
 def _run(kind: str, reader: Reader, file: Path, site: str | None, dry_run: bool,
          as_json: bool) -> None:
-    store = open_store(state.settings.db)
-    try:
+    with cli_store() as store:
         summary: ImportSummary = import_network(store, kind, file, reader, dry_run=dry_run,
                                                 site_id=site)
-    finally:
-        store.dispose()
     if as_json:
         print_json(summary.as_dict())
         return

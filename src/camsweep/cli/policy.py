@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.table import Table
 
-from camsweep.cli.common import console, print_json, state
+from camsweep.cli.common import cli_store, console, print_json
 from camsweep.errors import PolicyError
 
 if TYPE_CHECKING:
@@ -225,7 +225,6 @@ def waiver_add(
 
     from camsweep.assess import save_waiver
     from camsweep.policy.schema import Waiver
-    from camsweep.store import open_store
 
     try:
         waiver = Waiver(reference=reference, policy=policy, rules=rules or None,
@@ -235,11 +234,8 @@ def waiver_add(
                         granted_on=date.fromisoformat(granted_on) if granted_on else None)
     except (ValidationError, ValueError) as exc:
         raise PolicyError(f"waiver {reference}: {exc}") from exc
-    store = open_store(state.settings.db)
-    try:
+    with cli_store() as store:
         save_waiver(store, waiver)
-    finally:
-        store.dispose()
     console.print(f"waiver {reference} recorded", highlight=False)
 
 
@@ -247,13 +243,9 @@ def waiver_add(
 def waiver_list(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Waivers recorded in the store."""
     from camsweep.assess import load_waivers
-    from camsweep.store import open_store
 
-    store = open_store(state.settings.db)
-    try:
+    with cli_store() as store:
         waivers = load_waivers(store)
-    finally:
-        store.dispose()
     if as_json:
         print_json([w.model_dump(mode="json") for w in waivers])
         return

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from camsweep.cli.common import console, err_console, print_json, progress, state
+from camsweep.cli.common import cli_store, console, err_console, print_json, progress
 from camsweep.discover import (
     Limits,
     ScanOptions,
@@ -19,7 +19,6 @@ from camsweep.discover import (
 )
 from camsweep.discover.probes.tcp import DEFAULT_PORTS
 from camsweep.errors import ConfigError
-from camsweep.store import open_store
 
 
 def parse_ports(text: str | None) -> tuple[int, ...]:
@@ -101,17 +100,13 @@ def scan_command(
         ports=port_list, credentials=creds, udp=not no_udp, site_id=site, multicast=multicast,
         limits=Limits(timeout=timeout, retries=retries, rate=rate, host_rate=host_rate,
                       concurrency=concurrency))
-    store = open_store(state.settings.db)
-    try:
-        with progress() as bar:
-            task = bar.add_task("scanning", total=len(plan.hosts))
+    with cli_store() as store, progress() as bar:
+        task = bar.add_task("scanning", total=len(plan.hosts))
 
-            def tick(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
+        def tick(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
 
-            result = scan(store, plan, authorised, options, resume=resume, progress=tick)
-    finally:
-        store.dispose()
+        result = scan(store, plan, authorised, options, resume=resume, progress=tick)
     if as_json:
         print_json(result.as_dict())
         return

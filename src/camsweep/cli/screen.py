@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.engine import make_url
 
-from camsweep.cli.common import console, err_console, print_json, state
+from camsweep.cli.common import cli_store, console, err_console, print_json, state
 from camsweep.errors import InputError, ScreenError
 from camsweep.store import Store, open_store
 
@@ -251,12 +251,9 @@ def data_import(
     """Import an OpenSanctions-style FtM file (extends the bundled data, or --replace)."""
     from camsweep.screen.imports import import_entities
 
-    store = open_store(state.settings.db)
-    try:
+    with cli_store() as store:
         report = import_entities(store, file, replace=replace, dry_run=dry_run,
                                  actor=actor or os.environ.get("CAMSWEEP_ACTOR"))
-    finally:
-        store.dispose()
     if as_json:
         print_json(report.as_dict())
         return
@@ -310,11 +307,8 @@ def data_reset(actor: str | None = ACTOR_OPT) -> None:
     """Forget every import: screen against the bundled data alone."""
     from camsweep.screen.imports import reset_imports
 
-    store = open_store(state.settings.db)
-    try:
+    with cli_store() as store:
         n = reset_imports(store, actor or os.environ.get("CAMSWEEP_ACTOR"))
-    finally:
-        store.dispose()
     console.print(f"removed {n} imported entities; bundled data only")
 
 
@@ -341,11 +335,8 @@ def case_open(
     screening = None
     if not no_screen:
         screening = _screener().screen(subject, country=country).as_dict()
-    store = open_store(state.settings.db)
-    try:
+    with cli_store() as store:
         case = open_case(store, who, subject, country=country, title=title, screening=screening)
-    finally:
-        store.dispose()
     if as_json:
         print_json(asdict(case))
         return
@@ -367,11 +358,8 @@ def case_list(
     from camsweep.screen.cases import list_cases
 
     _actor(actor, role)
-    store = open_store(state.settings.db)
-    try:
+    with cli_store() as store:
         cases = list_cases(store, status)
-    finally:
-        store.dispose()
     if as_json:
         print_json([asdict(c) for c in cases])
         return
@@ -393,11 +381,8 @@ def case_show(
     from camsweep.screen.cases import get_case
 
     _actor(actor, role)
-    store = open_store(state.settings.db)
-    try:
+    with cli_store() as store:
         detail = get_case(store, ref)
-    finally:
-        store.dispose()
     if as_json:
         print_json(detail.as_dict())
         return
@@ -447,8 +432,7 @@ def case_attach(
     if not files and not screening and not note:
         raise InputError("nothing to attach: give FILES, --screening NAME or --note TEXT")
     result = _screener().screen(screening).as_dict() if screening else None
-    store = open_store(state.settings.db)
-    try:
+    with cli_store() as store:
         evidence = EvidenceStore.configured(evidence_dir, max_bytes)
         for path in files or []:
             row = attach_document(store, who, ref, path, evidence, description)
@@ -462,8 +446,6 @@ def case_attach(
         if note:
             row = attach_record(store, who, ref, "note", {"text": note}, description)
             console.print(f"attached #{row.id} note", highlight=False)
-    finally:
-        store.dispose()
 
 
 @case_app.command("decide")
@@ -485,14 +467,11 @@ def case_decide(
     from camsweep.screen.cases import decide
 
     who = _actor(actor, role)
-    store = open_store(state.settings.db)
-    try:
+    with cli_store() as store:
         row = decide(store, who, ref, decision, reason, decided_by=by,
                      decided_on=_date(on, "--on"), effective_from=_date(effective_from, "--from"),
                      effective_to=_date(effective_to, "--to"),
                      review_on=_date(review_on, "--review-on"))
-    finally:
-        store.dispose()
     console.print(f"{ref.upper()}: {row.decision} by {row.decided_by} on {row.decided_on}, "
                   f"effective {row.effective_from} to {row.effective_to or 'open-ended'}",
                   highlight=False)
@@ -512,13 +491,10 @@ def case_export(
     who = _actor(actor, role)
     if fmt not in ("json", "csv"):
         raise InputError("--format must be json or csv (PDF comes with the reports)")
-    store = open_store(state.settings.db)
-    try:
+    with cli_store() as store:
         detail = get_case(store, ref)
         text = case_json(detail) if fmt == "json" else case_csv(detail)
         record_export(store, who, "case", detail.case.ref, fmt, 1)
-    finally:
-        store.dispose()
     _write_out(text, out)
 
 
@@ -539,11 +515,8 @@ def exclusions_list(
     from camsweep.screen.cases import list_exclusions
 
     _actor(actor, role)
-    store = open_store(state.settings.db)
-    try:
+    with cli_store() as store:
         rows = list_exclusions(store, _date(as_of, "--as-of"), include_ended)
-    finally:
-        store.dispose()
     if as_json:
         print_json([asdict(r) for r in rows])
         return
@@ -574,10 +547,7 @@ def exclusions_export(
     who = _actor(actor, role)
     if fmt not in ("json", "csv"):
         raise InputError("--format must be csv or json (PDF comes with the reports)")
-    store = open_store(state.settings.db)
-    try:
+    with cli_store() as store:
         rows = list_exclusions(store, _date(as_of, "--as-of"), include_ended)
         record_export(store, who, "exclusions", "register", fmt, len(rows))
-    finally:
-        store.dispose()
     _write_out(exclusions_csv(rows) if fmt == "csv" else exclusions_json(rows), out)
