@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 .PHONY: demo test lint typecheck system-deps bench clean
 
 $(STAMP): pyproject.toml
-	@bash scripts/system-deps.sh build
+	@bash scripts/system-deps.sh build run
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 
 # Debian packages the tests need (PostgreSQL server, nmap, ...); skipped when already present.
 system-deps:
-	@bash scripts/system-deps.sh build test
+	@bash scripts/system-deps.sh build run test
 
 demo: $(STAMP)
 	$(BIN)/camsweep demo

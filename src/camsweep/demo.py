@@ -37,6 +37,7 @@ class DemoResult:
     assessment: Any = None
     explained: str | None = None
     plan: Any = None
+    plan_id: int | None = None
     screened: list[Any] = field(default_factory=list)
     bid: Any = None
     outputs: dict[str, Path] = field(default_factory=dict)
@@ -105,14 +106,18 @@ def run_demo(out_dir: Path, db_url: str | None = None, *,
 def _plan(store: Store, out_dir: Path, result: DemoResult) -> Any:
     from camsweep.assess import open_removal_findings
     from camsweep.plan import load_resources, make_plan, parse_findings
-    from camsweep.plan.outputs import write_outputs
+    from camsweep.plan.outputs import public_for, write_outputs
+    from camsweep.store.plans import save_plan
 
     items = parse_findings(open_removal_findings(store), "demo store")
     resources = load_resources(out_dir / "resources.yaml")
     plan = make_plan(items, resources, time_limit=DEMO_PLAN_SECONDS)
+    public = public_for(plan, items, resources)
     files = write_outputs(plan, items, resources, out_dir / "plan.json",
                           public_out=out_dir / "public-timeline.json",
-                          chart=out_dir / "timeline.png")
+                          chart=out_dir / "timeline.png", public=public)
+    result.plan_id = save_plan(store, plan.to_json(), resources=resources.model_dump(mode="json"),
+                               public=public.as_dict(), actor="demo")
     for path in files:
         result.outputs[path.name] = path
     return plan

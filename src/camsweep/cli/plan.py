@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Sequence
+from getpass import getuser
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
 
-from camsweep.cli.common import console, print_json, progress, state
+from camsweep.cli.common import cli_store, console, print_json, progress, state
 from camsweep.errors import ConfigError
 
 if TYPE_CHECKING:
     from camsweep.plan import Plan, PlanItem
     from camsweep.plan.diff import PlanDiff
+    from camsweep.plan.resources import Resources
 
 IN_CHUNK = 500  # ids per SQL IN list
 MOVES_SHOWN = 20
@@ -62,13 +65,17 @@ def plan_command(
         None, "--chart", help="Also draw a Gantt-style chart (.png, .svg or .pdf)."),
     time_limit: float = typer.Option(
         25.0, "--time-limit", min=0.5, help="Seconds the optimiser may spend."),
+    save: bool | None = typer.Option(
+        None, "--save/--no-save",
+        help="Store the plan for work orders, the web app and reports (default: yes when the "
+             "findings come from the store)."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Plan every open removal finding: an optimised schedule within crews, budget and
     deadlines, the extra crew-weeks any missed deadline needs, and a redacted timeline."""
     from camsweep.plan import load_findings, load_plan, load_resources, make_plan
     from camsweep.plan.diff import diff_plans
-    from camsweep.plan.outputs import write_outputs
+    from camsweep.plan.outputs import public_for, write_outputs
 
     if freeze_weeks and from_current is None:
         raise ConfigError("--freeze-weeks needs --from-current PLAN.json (the plan to keep)")
@@ -87,9 +94,15 @@ def plan_command(
     diff = diff_plans(current, plan) if current is not None else None
     if diff is not None:
         plan.summary["diff"] = diff.counts()
-    written = write_outputs(plan, items, res, out, public_out=public_out, chart=chart)
+    public = public_for(plan, items, res)
+    written = write_outputs(plan, items, res, out, public_out=public_out, chart=chart,
+                            public=public)
+    plan_id = None
+    if save if save is not None else findings is None:
+        plan_id = store_plan(plan, res, public.as_dict())
     if as_json:
         print_json({
+            "plan_id": plan_id,
             "status": plan.status, "feasible": plan.feasible, "solve_seconds": plan.solve_seconds,
             "summary": plan.summary,
             "shortfall": [s.model_dump(mode="json", by_alias=True) for s in plan.shortfall],
@@ -98,6 +111,16 @@ def plan_command(
         })
         return
     show(plan, diff, written)
+    if plan_id is not None:
+        console.print(f"stored as plan {plan_id} (work orders, web app and reports use it)")
+
+
+def store_plan(plan: Plan, resources: Resources, public: dict[str, Any]) -> int:
+    from camsweep.store.plans import save_plan
+
+    with cli_store() as store:
+        return save_plan(store, plan.to_json(), resources=resources.model_dump(mode="json"),
+                         public=public, actor=os.environ.get("CAMSWEEP_ACTOR") or getuser())
 
 
 def fill_from_store(items: list[PlanItem], db: str) -> list[PlanItem]:

@@ -254,6 +254,47 @@ class Waiver(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+# --- removal plans (migration 0005) ---------------------------------------------------
+
+
+class PlanRun(Base):
+    """One stored planning run: the plan.json document's header, its inputs and its public
+    (redacted) timeline, so the web app, work orders and reports read the same plan."""
+
+    __tablename__ = "plan_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    start: Mapped[date] = mapped_column(Date)
+    horizon_weeks: Mapped[int] = mapped_column(Integer)
+    feasible: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(20))
+    solve_seconds: Mapped[float] = mapped_column(Float)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON)
+    shortfall: Mapped[list[Any]] = mapped_column(JSON)
+    resources: Mapped[dict[str, Any]] = mapped_column(JSON)
+    public: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class PlanAssignment(Base):
+    """One finding of a plan run: its week, or (week null) why it could not be scheduled."""
+
+    __tablename__ = "plan_assignments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan_runs.id"), index=True)
+    device_pk: Mapped[int | None] = mapped_column(ForeignKey("devices.id"), index=True)
+    site_pk: Mapped[int | None] = mapped_column(ForeignKey("sites.id"), index=True)
+    asset_id: Mapped[str | None] = mapped_column(String(100))
+    site_id: Mapped[str | None] = mapped_column(String(100))
+    region: Mapped[str | None] = mapped_column(String(100))
+    week_start: Mapped[date | None] = mapped_column(Date)
+    cost: Mapped[float | None] = mapped_column(Float)
+    deadline: Mapped[date | None] = mapped_column(Date)
+    policy: Mapped[str | None] = mapped_column(String(60))
+    done: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
 # --- screening, cases, exclusions, audit (migration 0004) ------------------------------
 
 
