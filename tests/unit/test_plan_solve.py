@@ -364,7 +364,9 @@ def test_evaluate_agrees_with_the_summary() -> None:
     items, res = estate()
     plan = estate_plan()
     merged, _ = merge_duplicates(items)
-    objective = evaluate(plan, merged, Calendar.build(res), Weights(res.horizon_weeks))
+    coupled = plan.summary["weights"]["deadline_coupling"]
+    objective = evaluate(plan, merged, Calendar.build(res),
+                         Weights(res.horizon_weeks, coupled=coupled))
     assert objective.as_dict() == plan.summary["objective"]
 
 
@@ -491,6 +493,23 @@ def test_property_every_plan_respects_every_limit(case: tuple[list[PlanItem], Re
                 if a.deadline and a.deadline >= START + timedelta(days=6)
                 and a.week_start + timedelta(days=6) > a.deadline]
         assert not late and not plan.unscheduled
+
+
+def test_a_recorder_deadline_that_can_be_met_beats_shortening_overdue_work() -> None:
+    """Found by the property test above: delaying a recorder frees its week for the cameras
+    its deadline holds, and three overdue removals each gain a week. Meeting the deadline must
+    still win, and the plan must say so (no shortfall, nothing late that could be on time)."""
+    res = resources(regions=[{"id": "north", "crews": 1, "crew_capacity": 4}], horizon_weeks=9)
+    items = [
+        item("R", site="S4", device_type="nvr", deadline=week(1)),
+        item("C1", site="S4", deadline=week(7)), item("C2", site="S4"),
+        *(item(f"O{i}", site=f"S{i}", deadline=week(-1)) for i in range(3)),
+    ]
+    plan = make_plan(items, res, time_limit=FAST, workers=1)
+    at = {a.asset_id: a.week_start for a in plan.assignments}
+    assert at["R"] == at["C1"] == at["C2"] == START
+    assert not plan.shortfall and plan.summary["weights"]["deadline_coupling"] == 3
+    check_limits(plan, items, res)
 
 
 def test_lower_bound_is_tight_on_a_capacity_only_case() -> None:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from camsweep.plan.items import PlanItem
 from camsweep.plan.objective import evaluate
 from camsweep.plan.prepare import prepare
-from camsweep.plan.problem import Weights, free_capacity
+from camsweep.plan.problem import Weights, coupling, free_capacity
 from camsweep.plan.resources import Calendar, Resources
 from camsweep.plan.schema import Assignment, Plan, Status, Unscheduled
 
@@ -24,8 +24,8 @@ def greedy_plan(findings: Sequence[PlanItem], resources: Resources) -> Plan:
     """Earliest-deadline-first plan of the same findings (no re-planning, no bound)."""
     started = time.perf_counter()
     calendar = Calendar.build(resources)
-    weights = Weights(horizon=calendar.weeks)
     prep = prepare(findings, resources, calendar)
+    weights = Weights(horizon=calendar.weeks, coupled=coupling(prep.devices))
     devices = prep.devices
     capacity = free_capacity(calendar, {})
     money = list(calendar.budget_cents)

@@ -37,6 +37,7 @@ class Weights:
     risk: int = 100
     visit: int = 40  # moving one chunk changes at most two visits: 2 x 40 < one risk point-week
     spread: int = 1
+    coupled: int = 1  # most devices one recorder's deadline binds (see `coupling`)
 
     @property
     def overdue(self) -> int:
@@ -45,8 +46,10 @@ class Weights:
 
     @property
     def late(self) -> int:
-        """A device-week late on a deadline that could be met outweighs one overdue week."""
-        return 2 * self.overdue
+        """A device-week late on a deadline that could be met outweighs every overdue week it
+        could buy: a recorder late by a week frees that week for all the devices at its site
+        that its deadline held, so it must outweigh `coupled` overdue weeks."""
+        return (self.coupled + 1) * self.overdue
 
     @property
     def unscheduled(self) -> int:
@@ -71,6 +74,7 @@ class Weights:
             "risk_point_week": self.risk,
             "extra_site_visit": self.visit,
             "peak_spend_per_1000_a_week": self.spread,
+            "deadline_coupling": self.coupled,
         }
 
 
@@ -185,6 +189,14 @@ def build_chunks(
 def cost_cents(resources: Resources, item: PlanItem) -> int | None:
     unit = resources.unit_cost(item.device_type)
     return None if unit is None else round(unit * CENTS)
+
+
+def coupling(devices: Sequence[Device]) -> int:
+    """The most devices that one site's recorder deadline (one that can be met) binds: the
+    recorder and every other device at its site, which must go no later than it."""
+    per_site = Counter(d.site for d in devices)
+    bound = {d.site for d in devices if d.recorder and 0 <= d.deadline < NO_DEADLINE}
+    return max((per_site[site] for site in bound), default=1)
 
 
 def effective_deadlines(devices: list[Device]) -> None:

@@ -33,6 +33,7 @@ from camsweep.plan.problem import (
     Weights,
     build_chunks,
     chunk_size,
+    coupling,
     free_capacity,
 )
 from camsweep.plan.resources import CENTS, Calendar, Resources
@@ -68,8 +69,8 @@ def make_plan(
     started = time.perf_counter()
     deadline = started + time_limit
     calendar = Calendar.build(resources)
-    weights = Weights(horizon=calendar.weeks)
     prep = prepare(findings, resources, calendar, current, freeze_weeks)
+    weights = Weights(horizon=calendar.weeks, coupled=coupling(prep.devices))
     capacity = free_capacity(calendar, prep.fixed.capacity_used)
     budget_left = [
         max(0, cents - prep.fixed.budget_used[p]) for p, cents in enumerate(calendar.budget_cents)
@@ -116,6 +117,10 @@ def make_plan(
             weights, time_limit=slice_, workers=workers, seed=seed,
             stop_at=bound.region_bound(classes[problem.region], weights),
         )
+        if _value(problem.chunks, hint, weights) < _value(problem.chunks, solution.weeks, weights):
+            # a solver stopped early on a loaded machine may end below its own starting point
+            solution = cpsat.RegionSolution(list(hint), f"hint (solver {solution.status})",
+                                            solution.seconds)
         weeks_of[problem.region] = solution.weeks
         spent[problem.region] = _spend(problem.chunks, solution.weeks, calendar)
         stats.append({
