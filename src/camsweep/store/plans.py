@@ -33,7 +33,7 @@ def _keys(session: Any, model: Any, column: Any, ids: Sequence[str]) -> dict[str
     for start in range(0, len(ids), IN_CHUNK):
         rows = session.execute(select(column, model.id)
                                .where(column.in_(ids[start:start + IN_CHUNK])))
-        out.update(dict(rows))
+        out.update(dict(rows.all()))
     return out
 
 
@@ -53,7 +53,7 @@ def save_plan(store: Store, doc: dict[str, Any], *, resources: dict[str, Any],
         for start in range(0, len(pks), IN_CHUNK):
             rows = session.execute(select(Device.id, Device.site_pk)
                                    .where(Device.id.in_(pks[start:start + IN_CHUNK])))
-            device_sites.update(dict(rows))
+            device_sites.update(dict(rows.all()))
         run = PlanRun(
             created_at=utcnow(), actor=actor, start=_date(resources["start"]),
             horizon_weeks=int(resources["horizon_weeks"]), feasible=bool(doc["feasible"]),
