@@ -41,6 +41,8 @@ class DemoResult:
     screened: list[Any] = field(default_factory=list)
     bid: Any = None
     outputs: dict[str, Path] = field(default_factory=dict)
+    call_home: Any = None
+    tracking: TrackingResult | None = None
 
 
 def _truth_agreement(out_dir: Path, store: Store) -> tuple[int, int, int]:
@@ -81,6 +83,7 @@ def run_demo(out_dir: Path, db_url: str | None = None, *,
         result.imports.append(import_file(store, out_dir / "sites.csv", "sites"))
         result.imports.append(import_file(store, out_dir / "assets.csv", "assets"))
         result.summary = estate_summary(store)
+        result.call_home = _call_home(store, out_dir, result, say)
         say("3. identify the true maker of every device")
         kb = load_kb()
         result.identification = identify_store(store, kb)
@@ -96,8 +99,10 @@ def run_demo(out_dir: Path, db_url: str | None = None, *,
         result.explained = _pick_example(result)
         say("5. plan the removals within crews, budget and deadlines")
         result.plan = _plan(store, out_dir, result)
-        say("6. screen suppliers and a bid against the restricted-entity graph")
+        result.tracking = _track(store, out_dir, result, say)
+        say("7. screen suppliers and a bid against the restricted-entity graph")
         result.screened, result.bid = _screen(out_dir, kb, result)
+        _reports(store, out_dir, result, say)
     finally:
         store.dispose()
     return result
@@ -121,6 +126,91 @@ def _plan(store: Store, out_dir: Path, result: DemoResult) -> Any:
     for path in files:
         result.outputs[path.name] = path
     return plan
+
+
+DEMO_CREW = "demo surveyor"
+DEMO_ALERTS_AFTER_WEEKS = 8  # alerts as they would stand this far into the programme
+
+
+@dataclass
+class TrackingResult:
+    work_orders: int
+    site_id: str
+    removed: list[str]
+    disposed: list[str]
+    states: dict[str, int]
+    alerts_as_of: date
+    alerts: dict[str, int]
+    audit_entries: int
+    audit_problems: list[str]
+
+
+def _photo(asset_id: str) -> bytes:
+    """A small PNG standing in for the crew's photo of the removed device."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    fig = plt.figure(figsize=(2.4, 1.6), dpi=60)
+    fig.text(0.5, 0.5, f"removed\n{asset_id}", ha="center", va="center", fontsize=12)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _track(store: Store, out_dir: Path, result: DemoResult,
+           say: Callable[[str], None]) -> TrackingResult:
+    """Work orders from the stored plan; the first site's crew removes everything there with
+    photos, recorders are destroyed against a certificate; alerts and the audit chain."""
+    from collections import Counter
+    from datetime import timedelta
+
+    from camsweep.track.alerts import alerts
+    from camsweep.track.attachments import Attachment, EvidenceStore
+    from camsweep.track.audit import iter_audit, verify_audit
+    from camsweep.track.workorders import generate_work_orders, list_work_orders, transition
+
+    say("6. track the removals: work orders, removals with photos, secure disposal, alerts")
+    evidence = EvidenceStore.configured(out_dir / "evidence")
+    result.outputs["evidence (photos)"] = evidence.folder
+    made = generate_work_orders(store, DEMO_CREW, result.plan_id)
+    first, _ = list_work_orders(store, state="scheduled", per_page=1)
+    site_pk, site_id = first[0].site_pk, first[0].site_id or ""
+    at_site, _ = list_work_orders(store, site_pks=[site_pk] if site_pk is not None else None,
+                                  state="scheduled", per_page=500)
+    removed: list[str] = []
+    disposed: list[str] = []
+    for wo in at_site:
+        asset = wo.asset_id or f"device {wo.device_pk}"
+        transition(store, DEMO_CREW, wo.id, "removed", note="removed by the demo crew",
+                   attachment=Attachment(f"{asset}.png", "image/png", _photo(asset)),
+                   evidence=evidence)
+        removed.append(asset)
+        recorder = (wo.device_type or "").lower() in ("nvr", "dvr")
+        transition(store, DEMO_CREW, wo.id, "disposed",
+                   disposal_method="destroyed" if recorder else "recycled",
+                   certificate_ref=f"WEEE-DEMO-{wo.id:05d}" if recorder else None,
+                   note="storage shredded on site" if recorder else "sent to WEEE recycling",
+                   evidence=evidence)
+        disposed.append(asset)
+    states: Counter[str] = Counter()
+    page, total = 1, 1
+    while (page - 1) * 500 < total:
+        rows, total = list_work_orders(store, page=page, per_page=500)
+        states.update(r.state for r in rows)
+        page += 1
+    weeks = [a.week_start for a in result.plan.assignments] if result.plan else []
+    start = min(weeks, default=DEMO_AS_OF)
+    as_of = start + timedelta(weeks=DEMO_ALERTS_AFTER_WEEKS)
+    raised = Counter(a.kind for a in alerts(store, as_of))
+    problems = verify_audit(store)
+    entries = sum(1 for _ in iter_audit(store))
+    return TrackingResult(made, site_id, removed, disposed, dict(states), as_of, dict(raised),
+                          entries, problems)
 
 
 # Names as they reach a procurement team: legal names, native script, subsidiaries, a clean
@@ -169,3 +259,58 @@ def _pick_example(result: DemoResult) -> str | None:
         if asset in removals:
             return asset
     return next(iter(sorted(removals)), None)
+
+
+DEMO_UNMASKED_SHOWN = 5
+
+
+def _call_home(store: Store, out_dir: Path, result: DemoResult,
+               say: Callable[[str], None]) -> Any:
+    """A day of the estate's DNS traffic: who calls a vendor cloud, and who that unmasks."""
+    import polars as pl
+
+    from camsweep.discover.callhome import import_logs, unmasked_by_traffic
+    from camsweep.sample_dns import write_dns_log
+
+    say("2b. import a day of DNS logs: devices that call vendor clouds and P2P services")
+    assets = pl.read_csv(out_dir / "assets.csv", infer_schema=False).join(
+        pl.read_csv(out_dir / "truth.csv", infer_schema=False), on="asset_id"
+    ).with_columns(pl.col("restricted") == "true")
+    log = write_dns_log(out_dir / "dns.log", assets, DEMO_SEED)
+    result.outputs["dns.log"] = log.path
+    summary = import_logs(store, "dns", [log.path])
+    say(f"   {summary.lines:,} DNS lines: {summary.devices} device(s) call home "
+        f"({summary.created} in no register, now listed as unregistered), "
+        f"{summary.restricted} restricted; endpoints: "
+        + ", ".join(f"{e} {n:,}" for e, n in summary.endpoints.most_common(4)))
+    unmasked = unmasked_by_traffic(store)
+    say(f"   {len(unmasked)} white-label device(s) unmasked only by their traffic:")
+    for u in unmasked[:DEMO_UNMASKED_SHOWN]:
+        said = f"register says {u.label!r}" if u.asset_id else "in no register"
+        say(f"     {u.asset_id or u.ip}: {said}; calls {', '.join(u.endpoints)} -> {u.maker}")
+    return summary
+
+
+# (report kind, file under reports/, label in the demo's list of outputs)
+DEMO_REPORTS = (
+    ("return", "return.pdf", "return (PDF)"), ("return", "return.xlsx", "return (XLSX)"),
+    ("timeline", "timeline.pdf", "timeline (PDF)"),
+    ("public-timeline", "public-timeline.zip", "public timeline (CSV)"),
+    ("public-timeline", "public-timeline.json", "public timeline (JSON)"),
+    ("public-timeline", "public-timeline.pdf", "public timeline (PDF)"),
+)
+
+
+def _reports(store: Store, out_dir: Path, result: DemoResult,
+             say: Callable[[str], None]) -> None:
+    """The documents the programme ends in: the central return, the timeline, and the
+    public timeline (redacted) as CSV, JSON and PDF."""
+    from camsweep.report import make_report
+    from camsweep.report.output import write_report
+
+    say("8. write the compliance return, the timeline and the public timeline")
+    built: dict[str, Any] = {}
+    for kind, name, label in DEMO_REPORTS:
+        if kind not in built:
+            built[kind] = make_report(store, kind)
+        result.outputs[label], = write_report(built[kind], out_dir / "reports" / name)

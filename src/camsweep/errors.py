@@ -88,3 +88,16 @@ class ScreenError(CamsweepError):
 
 class PlanError(CamsweepError):
     """The planner was asked for something it cannot do (e.g. freeze weeks of no current plan)."""
+
+
+class ReportError(CamsweepError):
+    """A report cannot be made as asked: unknown kind, department or subject, or bad output."""
+
+
+class AccountError(CamsweepError):
+    """A user account or API token operation is invalid (unknown user, weak password, ...)."""
+
+
+class TransitionError(CamsweepError):
+    """A work-order operation was refused: an illegal transition, missing or unacceptable
+    evidence, or a work order that does not exist (or is not the caller's to see)."""

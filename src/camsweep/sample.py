@@ -1066,11 +1066,13 @@ class SampleFiles:
     departments: int
     regions: int
     restricted_devices: int
+    dns_log: Path | None = None  # a day of Zeek dns.log for the estate (`--dns`)
 
     @property
     def files(self) -> list[Path]:
         paths = [self.sites_csv, self.assets_csv, self.resources_yaml]
-        return paths + ([self.truth_csv] if self.truth_csv else [])
+        return (paths + ([self.truth_csv] if self.truth_csv else [])
+                + ([self.dns_log] if self.dns_log else []))
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -1095,14 +1097,17 @@ def write_sample(
     seed: int,
     *,
     truth: bool = False,
+    dns: bool = False,
     on_step: StepCallback | None = None,
 ) -> SampleFiles:
-    """Write sites.csv, assets.csv, resources.yaml (and truth.csv) for one seed.
+    """Write sites.csv, assets.csv, resources.yaml (and truth.csv, and with `dns` a day of
+    Zeek dns.log) for one seed.
 
     `on_step(done, total, label)` is called as each stage starts, for a progress bar.
     """
     _check_sizes(sites, devices)
     labels = ["sites", "devices", "assets.csv", "resources.yaml"] + (["truth.csv"] if truth else [])
+    labels += ["dns.log"] if dns else []
 
     def step(label: str) -> None:
         if on_step:
@@ -1132,6 +1137,12 @@ def write_sample(
         step("truth.csv")
         truth_csv = out_dir / "truth.csv"
         assets.select(TRUTH_COLUMNS).write_csv(truth_csv)
+    dns_log: Path | None = None
+    if dns:
+        from camsweep.sample_dns import write_dns_log
+
+        step("dns.log")
+        dns_log = write_dns_log(out_dir / "dns.log", assets, seed).path
     if on_step:
         on_step(len(labels), len(labels), "done")
     return SampleFiles(
@@ -1146,6 +1157,7 @@ def write_sample(
         departments=len({s.department for s in site_rows}),
         regions=len(used_regions),
         restricted_devices=int(assets["restricted"].sum()),
+        dns_log=dns_log,
     )
 
 

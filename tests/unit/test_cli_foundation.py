@@ -106,6 +106,10 @@ def test_demo_imports_the_sample_estate(tmp_path: Path) -> None:
     assert "Supplier screening" in res.stdout
     assert "is clean, but" in res.stdout and "white-label Dahua" in res.stdout
     assert (tmp_path / "demo" / "camsweep.db").exists()
+    assert "Tracking:" in res.stdout and "chain intact" in res.stdout
+    assert "disposed" in res.stdout.split("work orders by state:")[1].splitlines()[0]
+    photos = list((tmp_path / "demo" / "evidence").rglob("*.png"))
+    assert photos and all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in photos)
 
 
 def test_device_show_reports_provenance_and_history(tmp_path: Path) -> None:

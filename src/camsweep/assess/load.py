@@ -32,6 +32,10 @@ def load_devices(store: Store, organisation_types: Mapping[str, str] | None = No
     """One row per device in the evaluator's frame shape, plus `device_pk` and `site_pk`."""
     flags = [(name, getattr(m.Device, name)) for name in OPTIONAL_FLAGS
              if hasattr(m.Device, name)]
+    if not hasattr(m.Device, "calls_home"):  # from imported DNS and flow logs
+        from camsweep.store.callhome import calls_home_flag
+
+        flags.append(("calls_home", calls_home_flag()))
     latest = _latest_verdicts()
     stmt = (
         select(m.Device.id, m.Device.site_pk, m.Device.asset_id, m.Site.site_id,

@@ -22,13 +22,17 @@ COMMAND_MODULES: tuple[str, ...] = (
     "camsweep.cli.identify",
     "camsweep.cli.kb",
     "camsweep.cli.scan",
+    "camsweep.cli.agent",
     "camsweep.cli.import_network",
+    "camsweep.cli.import_logs",
     "camsweep.cli.testbed",
     "camsweep.cli.policy",
     "camsweep.cli.assess",
     "camsweep.cli.screen",
     "camsweep.cli.audit",
     "camsweep.cli.plan",
+    "camsweep.cli.report",
+    "camsweep.cli.workorders",
 )
 
 app = typer.Typer(

@@ -61,6 +61,18 @@ def demo(
         show_assessment(result.assessment, top=5, explain=result.explained)
     if result.plan is not None:
         show_plan(result.plan)
+    if result.tracking is not None:
+        t = result.tracking
+        console.print(
+            f"[bold]Tracking:[/] {t.work_orders:,} work orders from the plan; at site {t.site_id} "
+            f"the crew removed {len(t.removed)} devices with photos and disposed of them "
+            f"(recorders destroyed against a certificate)")
+        console.print("   work orders by state: " + ", ".join(
+            f"{state} {n:,}" for state, n in sorted(t.states.items())))
+        console.print(f"   alerts as of {t.alerts_as_of}: " + (", ".join(
+            f"{kind} {n:,}" for kind, n in sorted(t.alerts.items())) or "none"))
+        verdict = "chain intact" if not t.audit_problems else "; ".join(t.audit_problems[:3])
+        console.print(f"   audit log: {t.audit_entries:,} entries, {verdict}")
     if result.screened:
         screened = Table(title="Supplier screening")
         for col in ("name", "match", "entity", "relation", "score"):

@@ -18,13 +18,16 @@ def devices_list(
     maker: str | None = typer.Option(None, "--maker",
                                      help="Only devices whose true maker is SLUG."),
     unregistered: bool = typer.Option(False, "--unregistered", help="Only devices in no register."),
+    calls_home: bool = typer.Option(False, "--calls-home",
+                                    help="Only devices seen calling a vendor cloud or P2P."),
     limit: int | None = typer.Option(None, "--limit", min=1, help="At most this many devices."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON array (design.md contract)."),
 ) -> None:
     """List devices with their site, addresses, recorded brand/model and identification."""
     with cli_store() as store:
         rows = list_devices(store, DeviceFilter(site_id=site, maker=maker,
-                                                unregistered=unregistered, limit=limit))
+                                                unregistered=unregistered, limit=limit,
+                                                calls_home=calls_home))
     if as_json:
         print_json(rows)
         return
@@ -55,7 +58,7 @@ def devices_show(
                     "provenance": {o.field: {"source_id": o.source_id, "kind": o.source_kind,
                                              "name": o.source_name, "set_at": o.set_at}
                                    for o in detail.origins},
-                    "history": detail.history})
+                    "history": detail.history, "calls_home": detail.calls_home})
         return
     table = Table(title=f"Device {asset_id}")
     for col in ("field", "value", "set by", "at"):
@@ -72,6 +75,14 @@ def devices_show(
             hist.add_row(str(h["changed_at"])[:19], h["field"], h["old"] or "", h["new"] or "",
                          h["source"])
         console.print(hist)
+    if detail.calls_home:
+        calls = Table(title="Calls home (from DNS and flow logs)")
+        for col in ("endpoint", "service", "maker", "first seen", "last seen", "count", "ports"):
+            calls.add_column(col)
+        for c in detail.calls_home:
+            calls.add_row(c["endpoint"], c["service"], c["maker"], c["first_seen"][:19],
+                          c["last_seen"][:19], f"{c['count']:,}", ", ".join(c["ports"]))
+        console.print(calls)
 
 
 def register(app: typer.Typer) -> None:

@@ -21,21 +21,27 @@ def register(app: typer.Typer) -> None:
 def validate() -> None:
     """Load the KB (schema, references, minimum counts) and run every example in it."""
     from camsweep.kb import load_kb, validate_kb
+    from camsweep.kb.endpoints import load_endpoints, validate_endpoints
 
     load_kb.cache_clear()
+    load_endpoints.cache_clear()
     kb = load_kb()
     count, failures = validate_kb(kb)
-    for failure in failures:
+    endpoint_count, endpoint_failures = validate_endpoints(load_endpoints())
+    count += endpoint_count
+    problems = [*(str(f) for f in failures), *endpoint_failures]
+    for failure in problems:
         err_console.print(f"[red]FAIL[/] {failure}", highlight=False)
-    if failures:
+    if problems:
         raise KnowledgeBaseError(
-            f"{len(failures)} of {count} examples failed; fix the rules or the examples above"
+            f"{len(problems)} of {count} examples failed; fix the rules or the examples above"
         )
     console.print(
         f"knowledge base {kb.version}: {len(kb.manufacturers)} companies, {len(kb.brands)} brands, "
         f"{len(kb.model_rules)} model rules, "
         f"{sum(len(v) for v in kb.fingerprints.values())} fingerprints, "
-        f"{len(kb.oui)} OUI blocks; {count} examples passed",
+        f"{len(kb.oui)} OUI blocks, {len(load_endpoints().endpoints)} call-home endpoints; "
+        f"{count} examples passed",
         highlight=False,
     )
 

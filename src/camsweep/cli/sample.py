@@ -27,6 +27,9 @@ def sample(
     truth: bool = typer.Option(
         False, "--truth", help="Also write truth.csv: each device's real maker, for scoring."
     ),
+    dns: bool = typer.Option(
+        False, "--dns", help="Also write dns.log: a day of Zeek DNS logs for the estate."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Write sites.csv, assets.csv and resources.yaml: a messy, realistic, synthetic estate."""
@@ -36,7 +39,7 @@ def sample(
         def step(done: int, total: int, label: str) -> None:
             bar.update(task, description=f"writing {label}", completed=done, total=total)
 
-        files = write_sample(out, sites, devices, seed, truth=truth, on_step=step)
+        files = write_sample(out, sites, devices, seed, truth=truth, dns=dns, on_step=step)
     if as_json:
         print_json(files.summary())
     else:

@@ -426,7 +426,8 @@ def case_attach(
     role: str | None = ROLE_OPT,
 ) -> None:
     """Attach documents, a screening result or a note to a case."""
-    from camsweep.screen.cases import EvidenceStore, attach_document, attach_record
+    from camsweep.screen.cases import attach_document, attach_record
+    from camsweep.track.attachments import EvidenceStore
 
     who = _actor(actor, role)
     if not files and not screening and not note:
@@ -480,22 +481,34 @@ def case_decide(
 @case_app.command("export")
 def case_export(
     ref: str = typer.Argument(..., help="Case reference."),
-    fmt: str = typer.Option("json", "--format", help="json or csv."),
+    fmt: str = typer.Option("json", "--format", help="json, csv or pdf."),
     out: str | None = typer.Option(None, "--out", help="File; default stdout."),
     actor: str | None = ACTOR_OPT,
     role: str | None = ROLE_OPT,
 ) -> None:
-    """Export a case (JSON in full, or CSV as a timeline)."""
+    """Export a case (JSON in full, CSV as a timeline, PDF as the case file)."""
     from camsweep.screen.cases import case_csv, case_json, get_case, record_export
 
     who = _actor(actor, role)
-    if fmt not in ("json", "csv"):
-        raise InputError("--format must be json or csv (PDF comes with the reports)")
+    if fmt not in ("json", "csv", "pdf"):
+        raise InputError("--format must be json, csv or pdf")
     with cli_store() as store:
         detail = get_case(store, ref)
-        text = case_json(detail) if fmt == "json" else case_csv(detail)
+        if fmt == "pdf":
+            from camsweep.report.screening import build_screening
+            from camsweep.report.to_pdf import render_pdf
+
+            pdf = render_pdf(build_screening(store, detail.case.ref))
+        else:
+            text = case_json(detail) if fmt == "json" else case_csv(detail)
         record_export(store, who, "case", detail.case.ref, fmt, 1)
-    _write_out(text, out)
+    if fmt != "pdf":
+        _write_out(text, out)
+    elif out in (None, "-"):
+        sys.stdout.buffer.write(pdf)
+    else:
+        Path(str(out)).write_bytes(pdf)
+        err_console.print(f"wrote {out}")
 
 
 # --- exclusions ---------------------------------------------------------------------------

@@ -33,6 +33,8 @@ from camsweep.store.bulk import (
 
 Kind = Literal["sites", "assets"]
 Progress = Callable[[str, int, int], None]
+Check = Callable[[Connection, pl.DataFrame], list[RowError]]
+OnWrite = Callable[[Connection, "ImportResult"], None]
 
 # Fields compared and written, in user terms (site_id / department names, not surrogate keys).
 _TRACKED: dict[str, tuple[str, ...]] = {
@@ -182,10 +184,14 @@ def import_file(
     sheet: str | None = None,
     dry_run: bool = False,
     progress: Progress | None = None,
+    check: Check | None = None,
+    on_write: OnWrite | None = None,
 ) -> ImportResult:
     """Validate every row, then write all of it in one transaction (or nothing).
 
     In a dry run errors are returned in the result; otherwise they raise `InputError`.
+    `check` adds the caller's own row errors (the web app's department scoping) over the
+    normalised rows; `on_write` runs in the write transaction (to audit the import with it).
     """
     started = time.perf_counter()
     path = Path(path)
@@ -205,6 +211,8 @@ def import_file(
     with bulk_transaction(store.engine, frame.height) as conn:
         if kind == "assets":
             errors.extend(_unknown_sites(str(path), frame, _site_keys(conn)))
+        if check is not None:
+            errors.extend(check(conn, frame))
         errors.sort(key=lambda e: (e.row or 0, e.column or ""))
         if errors:
             result.errors = errors
@@ -217,6 +225,8 @@ def import_file(
         result.unchanged, result.changes = diff.unchanged, len(diff.history)
         if not dry_run:
             result.source_id = _write(conn, path, kind, diff, mapping, tick)
+            if on_write is not None:
+                on_write(conn, result)
     result.seconds = time.perf_counter() - started
     return result
 

@@ -18,8 +18,6 @@ import hashlib
 import io
 import json
 import os
-import shutil
-import tempfile
 import zipfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -33,12 +31,11 @@ from sqlalchemy.orm import Session
 from camsweep.errors import ScreenError
 from camsweep.store import Store
 from camsweep.store.models import Case, CaseDecision, CaseEvidence, Exclusion
+from camsweep.track.attachments import SNIFF_BYTES, EvidenceStore, file_sha256, sniff
 from camsweep.track.audit import append_audit, iter_audit
 
 DECISIONS = ("exclude", "do_not_exclude", "monitor")
 PROCUREMENT_ROLES = frozenset({"procurement"})
-DEFAULT_MAX_BYTES = 25 * 1024 * 1024
-DEFAULT_EVIDENCE_DIR = "camsweep-evidence"
 
 # extension -> (media type, how the content must look)
 DOCUMENT_TYPES: dict[str, tuple[str, str]] = {
@@ -74,19 +71,6 @@ def require_actor(name: str | None, role: str | None = None) -> Actor:
     return Actor(name.strip(), role)
 
 
-@dataclass(frozen=True)
-class EvidenceStore:
-    folder: Path
-    max_bytes: int = DEFAULT_MAX_BYTES
-
-    @classmethod
-    def configured(cls, folder: str | Path | None = None, max_bytes: int | None = None
-                   ) -> EvidenceStore:
-        where = folder or os.environ.get("CAMSWEEP_EVIDENCE_DIR") or DEFAULT_EVIDENCE_DIR
-        limit = max_bytes or int(os.environ.get("CAMSWEEP_EVIDENCE_MAX_BYTES") or DEFAULT_MAX_BYTES)
-        return cls(Path(where).expanduser(), limit)
-
-
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
@@ -94,11 +78,11 @@ def _now() -> datetime:
 def _check_content(path: Path, expect: str, head: bytes) -> str | None:
     """None when the bytes look like the extension says, else what is wrong."""
     if expect == "pdf":
-        return None if head.startswith(b"%PDF-") else "not a PDF (no %PDF- header)"
+        return None if sniff(head) == "application/pdf" else "not a PDF (no %PDF- header)"
     if expect == "png":
-        return None if head.startswith(b"\x89PNG\r\n\x1a\n") else "not a PNG image"
+        return None if sniff(head) == "image/png" else "not a PNG image"
     if expect == "jpeg":
-        return None if head.startswith(b"\xff\xd8\xff") else "not a JPEG image"
+        return None if sniff(head) == "image/jpeg" else "not a JPEG image"
     if expect == "ooxml":
         if not head.startswith(b"PK\x03\x04"):
             return "not an Office Open XML file (not a ZIP container)"
@@ -141,23 +125,12 @@ def store_document(evidence: EvidenceStore, path: Path) -> tuple[str, str, int, 
                           f"accepted: {', '.join(sorted(DOCUMENT_TYPES))}")
     media_type, expect = kind
     with path.open("rb") as fh:
-        head = fh.read(16)
+        head = fh.read(SNIFF_BYTES)
     problem = _check_content(path, expect, head)
     if problem:
         raise ScreenError(f"{path}: {problem}; the file was not attached")
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    sha = digest.hexdigest()
-    target = evidence.folder / sha[:2] / f"{sha}{ext}"
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
-        os.close(fd)
-        shutil.copyfile(path, tmp)
-        Path(tmp).replace(target)
-    return sha, media_type, size, target
+    sha = file_sha256(path)
+    return sha, media_type, size, evidence.put_file(path, sha, ext)
 
 
 # --- views ------------------------------------------------------------------------------

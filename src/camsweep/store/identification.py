@@ -8,7 +8,7 @@ per run so a store never holds half a re-identification.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -44,25 +44,42 @@ def register_evidence(brand: str | None, model: str | None, mac: str | None,
 
 
 def identify_store(store: Store, kb: KnowledgeBase, *, network: EvidenceSource | None = None,
-                   progress: Progress | None = None) -> IdentifyRun:
-    """Identify every device; `network(pk)` may add what scans observed about a device."""
+                   progress: Progress | None = None,
+                   device_pks: Collection[int] | None = None) -> IdentifyRun:
+    """Identify every device (or those in `device_pks`); `network(pk)` may add what scans
+    observed about a device. Endpoints a device was seen calling (imported DNS and flow
+    logs) always join its evidence: a vendor cloud outlives any relabelling."""
+    from camsweep.store.callhome import calls_home_evidence, devices_calling_home
+
     run = IdentifyRun(kb_version=kb.version)
+    only = sorted(set(device_pks)) if device_pks is not None else None
     with store.engine.begin() as conn:
-        total = int(conn.execute(select(func.count(m.Device.id))).scalar_one())
-        last = 0
+        total = (len(only) if only is not None
+                 else int(conn.execute(select(func.count(m.Device.id))).scalar_one()))
+        callers = set(devices_calling_home(conn))
+        last = offset = 0
         while True:
-            rows = conn.execute(
-                select(m.Device.id, m.Device.asset_id, m.Device.brand, m.Device.model,
-                       m.Device.mac, m.Device.firmware, m.Device.ip)
-                .where(m.Device.id > last).order_by(m.Device.id).limit(CHUNK)
-            ).all()
+            stmt = (select(m.Device.id, m.Device.asset_id, m.Device.brand, m.Device.model,
+                           m.Device.mac, m.Device.firmware, m.Device.ip)
+                    .where(m.Device.id > last).order_by(m.Device.id).limit(CHUNK))
+            if only is not None:
+                if offset >= len(only):
+                    break
+                stmt = stmt.where(m.Device.id.in_(only[offset:offset + CHUNK]))
+                offset += CHUNK
+            rows = conn.execute(stmt).all()
             if not rows:
+                if only is not None:
+                    continue
                 break
             last = rows[-1][0]
+            calls = calls_home_evidence(conn, [r[0] for r in rows if r[0] in callers])
             evidences = []
             for pk, _asset, brand, model, mac, firmware, ip in rows:
                 extra = network(pk) if network else None
                 base = register_evidence(brand, model, mac, firmware, ip)
+                if pk in calls:
+                    base = base.model_copy(update={"calls_home": calls[pk]})
                 evidences.append(base.model_copy(update=_present(extra)) if extra else base)
             verdicts = identify_many(evidences, kb)
             save_verdicts(conn, [(r[0], v) for r, v in zip(rows, verdicts, strict=True)])

@@ -416,3 +416,123 @@ class Exclusion(Base):
     effective_to: Mapped[date | None] = mapped_column(Date)
     ended_by_decision_id: Mapped[int | None] = mapped_column(ForeignKey("case_decisions.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+# --- accounts: users, API tokens, sessions, login throttling (migration 0006) -------------
+
+
+class User(Base):
+    """A local account. `department_id` is null only for central admins, who see everything;
+    `procurement` is a capability on top of the role (screening cases), not a role itself."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(30))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    procurement: Mapped[bool] = mapped_column(Boolean, default=False)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    password_changed_at: Mapped[datetime] = mapped_column(DateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class ApiToken(Base):
+    """A bearer token for automation: only its sha256 is kept, so a leaked table grants nothing."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class WebSession(Base):
+    """A browser session, server-side so that logout, disabling or a password reset ends it."""
+
+    __tablename__ = "web_sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    client: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class LoginThrottle(Base):
+    """Failed logins per key (`user:NAME` or `client:ADDRESS`) in the current window."""
+
+    __tablename__ = "login_throttle"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime] = mapped_column(DateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+# The web dashboard's breakdowns (true maker x restricted, per site) read this index alone,
+# in order: no table rows, no sort, even with hundreds of thousands of devices.
+Index("ix_devices_site_maker", Device.site_pk, Device.manufacturer_id, Device.restricted)
+
+
+# --- removal tracking: work orders and their events (migration 0007) ----------------------
+
+
+class WorkOrder(Base):
+    """One device's removal, from the plan to a verified absence (`camsweep.track.lifecycle`).
+
+    One per device: re-planning moves its week, it never duplicates it. Site, region and
+    asset id are read through the device, so a department's view follows the device's site.
+    `removed_at` is when the removal happened (from its event), kept here for alerts.
+    """
+
+    __tablename__ = "work_orders"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    device_pk: Mapped[int] = mapped_column(ForeignKey("devices.id"), unique=True)
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("plan_runs.id"))
+    state: Mapped[str] = mapped_column(String(20))
+    planned_week: Mapped[date | None] = mapped_column(Date)
+    deadline: Mapped[date | None] = mapped_column(Date)
+    policy: Mapped[str | None] = mapped_column(String(60))
+    reason: Mapped[str | None] = mapped_column(Text)  # why unscheduled or cancelled
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_work_orders_state_week", "state", "planned_week"),)
+
+
+class WorkOrderEvent(Base):
+    """Everything that happened to a work order: created, re-planned, or a transition with
+    who, when (`at`: when it happened; `recorded_at`: when it was entered), the note and the
+    evidence. `audit_seq` is the audit-log entry that committed to it."""
+
+    __tablename__ = "work_order_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # created | replanned | transition
+    at: Mapped[datetime] = mapped_column(DateTime)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(200))
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+    attachment_name: Mapped[str | None] = mapped_column(String(255))
+    attachment_type: Mapped[str | None] = mapped_column(String(100))
+    attachment_size: Mapped[int | None] = mapped_column(Integer)
+    attachment_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    certificate_ref: Mapped[str | None] = mapped_column(String(200))
+    disposal_method: Mapped[str | None] = mapped_column(String(30))
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    audit_seq: Mapped[int | None] = mapped_column(Integer)

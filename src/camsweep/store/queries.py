@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Select, func, select
 
 from camsweep.store import Store
 from camsweep.store import models as m
+from camsweep.store.callhome import calls_home_for
 
 _SOURCE_LABEL = {"assets": "register", "sites": "register"}
 
@@ -19,6 +20,7 @@ class DeviceFilter:
     maker: str | None = None
     unregistered: bool = False
     limit: int | None = None
+    calls_home: bool = False
 
 
 def _device_query(f: DeviceFilter) -> Select[*tuple[Any, ...]]:
@@ -34,6 +36,9 @@ def _device_query(f: DeviceFilter) -> Select[*tuple[Any, ...]]:
         stmt = stmt.where(m.Device.manufacturer_id == f.maker)
     if f.unregistered:
         stmt = stmt.where(m.Device.asset_id.is_(None))
+    if f.calls_home:
+        stmt = stmt.where(m.Device.id.in_(select(m.Observation.device_pk)
+                                          .where(m.Observation.probe == "calls_home")))
     if f.limit:
         stmt = stmt.limit(f.limit)
     return stmt
@@ -62,10 +67,13 @@ def list_devices(store: Store, f: DeviceFilter | None = None) -> list[dict[str, 
         # Only devices a discovery source touched have observations worth a second query.
         seen_pks = [dev.id for dev, _, _ in rows if dev.last_seen_at is not None]
         observed = _observed_sources(s, seen_pks) if seen_pks else {}
+        calls = calls_home_for(s.connection(), seen_pks) if seen_pks else {}
         for dev, site_id, kind in rows:
             flags = [] if dev.asset_id else ["unregistered"]
             if dev.not_seen_at is not None:
                 flags.append("not_seen")
+            if dev.id in calls:
+                flags.append("calls_home")
             sources = [_SOURCE_LABEL.get(kind, kind)]
             sources.extend(k for k in observed.get(dev.id, []) if k not in sources)
             out.append({
@@ -74,6 +82,8 @@ def list_devices(store: Store, f: DeviceFilter | None = None) -> list[dict[str, 
                 "manufacturer_id": dev.manufacturer_id, "restricted": dev.restricted,
                 "confidence": dev.confidence, "sources": sources,
                 "flags": flags,
+                **({"calls_home": [c.as_dict() for c in calls[dev.id]]} if dev.id in calls
+                   else {}),
             })
     return out
 
@@ -143,6 +153,7 @@ class DeviceDetail:
     device: dict[str, Any]
     origins: list[FieldOrigin]
     history: list[dict[str, Any]]
+    calls_home: list[dict[str, Any]] = field(default_factory=list)
 
 
 def device_detail(store: Store, asset_id: str) -> DeviceDetail | None:
@@ -161,6 +172,7 @@ def device_detail(store: Store, asset_id: str) -> DeviceDetail | None:
             .where(m.FieldHistory.entity == "device", m.FieldHistory.entity_pk == dev.id)
             .order_by(m.FieldHistory.id.desc())
         ).all()
+        calls = calls_home_for(s.connection(), [dev.id]).get(dev.id, [])
     values = {"asset_id": dev.asset_id, "site_id": site_id, "device_type": dev.device_type,
               "brand": dev.brand, "model": dev.model, "serial": dev.serial, "mac": dev.mac,
               "ip": dev.ip, "firmware": dev.firmware, "install_date": dev.install_date,
@@ -179,4 +191,5 @@ def device_detail(store: Store, asset_id: str) -> DeviceDetail | None:
     history = [{"field": h.field, "old": h.old_value, "new": h.new_value,
                 "source": f"{sources[h.source_id].kind}:{sources[h.source_id].name}",
                 "changed_at": h.changed_at} for h in hist]
-    return DeviceDetail(device=values, origins=origins, history=history)
+    return DeviceDetail(device=values, origins=origins, history=history,
+                        calls_home=[c.as_dict() for c in calls])

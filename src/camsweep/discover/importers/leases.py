@@ -15,6 +15,7 @@ import csv
 import io
 import ipaddress
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 from camsweep.discover.importers import group_by_host, open_text
@@ -27,6 +28,13 @@ _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{};]|[^\s{};"]+')
 def _ip(value: str) -> str | None:
     try:
         return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        return None
+
+
+def _lease_time(day: str, clock: str) -> str | None:
+    try:
+        return datetime.strptime(f"{day} {clock}", "%Y/%m/%d %H:%M:%S").isoformat()
     except ValueError:
         return None
 
@@ -87,6 +95,11 @@ def _isc(text: str, name: str) -> list[Answer]:
                 fields["vendor_class"] = statement[3]
             elif statement[:2] == ["binding", "state"] and len(statement) > 2:
                 fields["state"] = statement[2]
+            elif statement[:1] in (["starts"], ["ends"]) and len(statement) > 3:
+                # When the address was bound (UTC): call-home matching reads leases as history.
+                stamp = _lease_time(statement[2], statement[3])
+                if stamp:
+                    fields[statement[0]] = stamp
             statement = []
         if not closed:
             errors.append(RowError(name, line, None, "lease block is not closed with '}'"))
@@ -122,6 +135,9 @@ def _dnsmasq(text: str, name: str) -> list[Answer]:
             continue
         hostname = parts[3] if parts[3] != "*" else None
         fields: dict[str, str | None] = {"hostname": hostname, "mac": mac, "via": "dnsmasq"}
+        if parts[0] != "0":  # the lease's expiry (epoch seconds); 0 means infinite
+            fields["ends"] = datetime.fromtimestamp(int(parts[0]), UTC).replace(
+                tzinfo=None).isoformat()
         answers.append(Answer("dhcp", ip, fields=fields, mac=mac))
     if errors:
         raise InputError.of(f"leases file {name}", errors)
