@@ -33,6 +33,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "camsweep.cli.plan",
     "camsweep.cli.report",
     "camsweep.cli.workorders",
+    "camsweep.cli.user",
+    "camsweep.cli.serve",
 )
 
 app = typer.Typer(

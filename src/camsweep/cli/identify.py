@@ -51,19 +51,47 @@ def identify_command(
         False, "--all", help="Re-identify every device in the store and record the verdicts."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the verdict as JSON."),
+    engine: str = typer.Option(
+        "local", "--engine", help="local: this process; dask: partitions on a Dask cluster "
+        "(--scheduler, else a LocalCluster of one worker process per core)."
+    ),
+    scheduler: str | None = typer.Option(
+        None, "--scheduler", help="Dask scheduler ADDRESS (implies --engine dask)."
+    ),
+    tls_dir: Path | None = typer.Option(
+        None, "--tls-dir", envvar="CAMSWEEP_TLS_DIR",
+        help="Certificates from `camsweep agent certs` (ca.pem, client.pem, client-key.pem).",
+    ),
+    parquet_out: Path | None = typer.Option(
+        None, "--parquet-out", help="With --csv: write a partitioned Parquet data set to DIR."
+    ),
 ) -> None:
     """Name the true maker of a device and say whether it is subject to the PRC NIL."""
     from camsweep.kb import load_kb
 
     if sum(bool(x) for x in (jsonl, csv, all_)) > 1:
         raise InputError("use one of --jsonl, --csv or --all")
+    if engine not in ("local", "dask"):
+        raise InputError(f"--engine must be local or dask, not {engine!r}")
+    distributed = engine == "dask" or scheduler is not None
+    if (distributed and not (jsonl or csv)) or (parquet_out and (not csv or out)):
+        raise InputError("--engine dask and --scheduler work with --jsonl or --csv; "
+                         "--parquet-out with --csv and instead of --out")
     if all_:
         _run_store(load_kb(), as_json)
         return
+    if csv and distributed:
+        _run_register_dask(csv, out, parquet_out, scheduler, tls_dir)
+        return
     if csv:
-        _run_register(csv, out)
+        _run_register(csv, out, parquet_out)
         return
     kb = load_kb()
+    if jsonl and distributed:
+        from camsweep.scale.commands import jsonl_file
+
+        jsonl_file(jsonl, out, kb, scheduler=scheduler, tls_dir=tls_dir)
+        return
     if jsonl:
         _run_jsonl(jsonl, out, kb)
         return
@@ -191,7 +219,22 @@ def canonical_columns(columns: list[str]) -> dict[str, str]:
     return renames
 
 
-def _run_register(path: Path, out: str | None) -> None:
+def _run_register_dask(path: Path, out: str | None, parquet_out: Path | None,
+                       scheduler: str | None, tls_dir: Path | None) -> None:
+    from camsweep.kb import load_kb
+    from camsweep.scale.commands import register_file
+
+    if (not out or out == "-") and parquet_out is None:
+        raise InputError("--csv needs --out FILE.csv or FILE.parquet, or --parquet-out DIR")
+    run = register_file(path, out, parquet_out, load_kb(), canonical_columns,
+                        scheduler=scheduler, tls_dir=tls_dir)
+    err_console.print(
+        f"{run.rows} rows identified in {run.seconds:.1f}s ({run.rows_per_second:,.0f} rows/s) "
+        f"on {run.workers} Dask worker(s), {run.partitions} partition(s); {run.restricted} "
+        f"restricted; wrote {parquet_out or out}", highlight=False)
+
+
+def _run_register(path: Path, out: str | None, parquet_out: Path | None = None) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     import polars as pl
@@ -199,8 +242,8 @@ def _run_register(path: Path, out: str | None) -> None:
     from camsweep.identify.bulk import identify_frame
     from camsweep.kb import load_kb
 
-    if not out or out == "-":
-        raise InputError("--csv needs --out FILE.csv or FILE.parquet")
+    if (not out or out == "-") and parquet_out is None:
+        raise InputError("--csv needs --out FILE.csv or FILE.parquet, or --parquet-out DIR")
     if not path.is_file():
         raise InputError(f"register not found: {path}")
     started = time.perf_counter()
@@ -219,16 +262,21 @@ def _run_register(path: Path, out: str | None) -> None:
     renames = canonical_columns(frame.columns)
     result = identify_frame(frame.rename(renames), kb).rename({v: k for k, v in renames.items()})
     try:
-        if out.endswith(".parquet"):
+        if parquet_out is not None:
+            from camsweep.scale.bulk import write_parquet_parts
+
+            write_parquet_parts(result, parquet_out)
+        elif out and out.endswith(".parquet"):
             result.write_parquet(out)
-        else:
+        elif out:
             result.write_csv(out)
     except (pl.exceptions.PolarsError, OSError) as exc:
-        raise InputError(f"cannot write {out}: {exc}") from exc
+        raise InputError(f"cannot write {parquet_out or out}: {exc}") from exc
     seconds = time.perf_counter() - started
     restricted = result.get_column("restricted").sum()
     err_console.print(
         f"{result.height} rows identified in {seconds:.1f}s "
-        f"({result.height / max(seconds, 1e-9):,.0f} rows/s); {restricted} restricted; wrote {out}",
+        f"({result.height / max(seconds, 1e-9):,.0f} rows/s); {restricted} restricted; "
+        f"wrote {parquet_out or out}",
         highlight=False,
     )

@@ -70,6 +70,11 @@ def scan_command(
                                    "mDNS to their multicast groups, from interfaces whose whole "
                                    "network is in scope."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    cluster: str | None = typer.Option(None, "--cluster", help="Dask scheduler ADDRESS: probe "
+                                       "through the scan agents that can reach each host."),
+    tls_dir: Path | None = typer.Option(None, "--tls-dir", envvar="CAMSWEEP_TLS_DIR",
+                                        help="With --cluster: certificates from `camsweep "
+                                        "agent certs` (ca.pem, client.pem, client-key.pem)."),
 ) -> None:
     """Probe authorised hosts, identify what answers, and merge it into the store.
 
@@ -106,9 +111,16 @@ def scan_command(
         def tick(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        result = scan(store, plan, authorised, options, resume=resume, progress=tick)
+        if cluster:
+            from camsweep.scale.dispatch import scan_through
+
+            through = scan_through(cluster, tls_dir, store, plan, authorised, options,
+                                   resume=resume, progress=tick)
+            result = through.scan
+        else:
+            result = scan(store, plan, authorised, options, resume=resume, progress=tick)
     if as_json:
-        print_json(result.as_dict())
+        print_json(through.as_dict() if cluster else result.as_dict())
         return
     s = result.stats
     table = Table(title=f"scan {result.source_id}" + (" (resumed)" if result.resumed else ""))
@@ -120,6 +132,11 @@ def scan_command(
     console.print(table)
     if result.skipped:
         err_console.print(f"{result.skipped} host(s) were finished by the interrupted run")
+    if cluster:
+        from camsweep.scale.dispatch import describe
+
+        for line in describe(through):
+            err_console.print(line, highlight=False)
     console.print("see them with: camsweep devices list")
 
 

@@ -80,10 +80,10 @@ def _parse(line: str, line_no: int) -> tuple[Any, dict[str, Any] | None, dict[st
 
 
 def _verdicts(
-    lines: Iterable[str], kb: KnowledgeBase
+    lines: Iterable[str], kb: KnowledgeBase, first_line: int = 1
 ) -> Iterator[tuple[Any, Verdict | None, dict[str, Any] | None, str]]:
     cache: dict[str, Verdict | dict[str, Any]] = {}
-    for line_no, line in enumerate(lines, start=1):
+    for line_no, line in enumerate(lines, start=first_line):
         if not line.strip():
             continue
         record_id, raw, error = _parse(line, line_no)
@@ -114,10 +114,11 @@ def run_records(lines: Iterable[str], kb: KnowledgeBase) -> Iterator[dict[str, A
             yield error
 
 
-def run_jsonl(lines: Iterable[str], kb: KnowledgeBase) -> Iterator[str]:
-    """Output lines (JSON, no trailing newline) for input lines."""
+def run_jsonl(lines: Iterable[str], kb: KnowledgeBase, first_line: int = 1) -> Iterator[str]:
+    """Output lines (JSON, no trailing newline) for input lines; `first_line` numbers the
+    first of them in error messages (a partition of a larger file starts further on)."""
     serialized: dict[str, str] = {}
-    for record_id, verdict, error, key in _verdicts(lines, kb):
+    for record_id, verdict, error, key in _verdicts(lines, kb, first_line):
         if verdict is None:
             if error is not None:
                 yield json.dumps(error, ensure_ascii=False)
