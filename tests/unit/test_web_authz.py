@@ -113,6 +113,11 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/screening"): Rule(R),
     ("GET", "/cases"): Rule(Cap.CASES),
     ("GET", "/cases/{ref}"): Rule(Cap.CASES),
+    ("GET", "/cases/{ref}/report"): Rule(Cap.CASES),
+    ("GET", "/reports"): Rule(R),
+    ("GET", "/reports/{kind}"): Rule(R),
+    ("GET", "/reports/dossier/{asset_id}"): Rule(R, "dept"),
+    ("GET", "/reports/site-dossier/{site_id}"): Rule(R, "dept"),
 }
 
 PRINCIPALS: list[tuple[str | None, Role | None, str | None, bool]] = [
@@ -223,7 +228,7 @@ def _objects(estate: Estate) -> dict[str, dict[str, str]]:
         out[tag] = {"site_id": site, "asset_id": asset, "wo_id": str(wo.id),
                     "sha256": _sha(png_bytes()), "scan_id": str(_scan(store, asset)),
                     "username": f"victim-{tag}", "ref": case.ref,
-                    "pid": "x" * 32, "token_id": "999999"}
+                    "pid": "x" * 32, "token_id": "999999", "kind": "return"}
     return out
 
 

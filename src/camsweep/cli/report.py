@@ -12,7 +12,7 @@ from camsweep.cli.common import cli_store, console
 from camsweep.errors import ReportError
 
 if TYPE_CHECKING:
-    from camsweep.store import Store
+    pass
 
 HELP = (
     "Write a report from the store.\n\n"
@@ -45,6 +45,7 @@ def report_command(
 ) -> None:
     """Write a report (see `camsweep report --help`)."""
     from camsweep.report import make_report
+    from camsweep.report.build import log_export
     from camsweep.report.output import format_for, write_report
 
     kind = kind.lower()
@@ -64,20 +65,7 @@ def report_command(
         report = make_report(store, kind, department=department, subject=subject)
         written = write_report(report, out, chosen)
         if who:
-            _log_export(store, who, report.kind, subject or department or "all", chosen,
-                        written)
+            log_export(store, who, report.kind, subject or department or "all", chosen,
+                       [p.name for p in written])
     for path in written:
         console.print(f"wrote {path} ({path.stat().st_size:,} bytes)", highlight=False)
-
-
-def _log_export(store: Store, who: str, kind: str, what: str, fmt: str,
-                written: list[Path]) -> None:
-    """Reports leave the system: each export is logged, as case exports are."""
-    from camsweep.track.audit import append_audit
-
-    object_type, object_id = ("case", what.strip().upper()) if kind == "screening" else ("report",
-                                                                                f"{kind}:{what}")
-    action = "case.export" if kind == "screening" else "report.export"
-    with store.engine.begin() as conn:
-        append_audit(conn, who, action, object_type, object_id,
-                     {"format": fmt, "files": [p.name for p in written]})

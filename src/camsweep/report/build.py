@@ -7,7 +7,7 @@ CSV comes as a ZIP archive of one file per table plus `about.csv` (see `to_csv`)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from typing import Final
 
 from camsweep.errors import ReportError
@@ -87,3 +87,17 @@ def build_report(store: Store, kind: str, *, department: str | None = None,
     report = make_report(store, kind, department=department, subject=subject,
                          site_pks=site_pks)
     return render(report), CONTENT_TYPES[fmt], report.stem + SUFFIXES[fmt]
+
+
+def log_export(store: Store, who: str, kind: str, what: str, fmt: str,
+               files: Sequence[str]) -> None:
+    """Reports leave the system: each export is logged in the audit log, whoever asked."""
+    from camsweep.track.audit import append_audit
+
+    if kind == "screening":
+        object_type, object_id, action = "case", what.strip().upper(), "case.export"
+    else:
+        object_type, object_id, action = "report", f"{kind}:{what}", "report.export"
+    with store.engine.begin() as conn:
+        append_audit(conn, who, action, object_type, object_id,
+                     {"format": fmt, "files": list(files)})

@@ -28,6 +28,7 @@ NAV: tuple[tuple[str, str, Cap], ...] = (
     ("/plan", "Plan", Cap.READ),
     ("/workorders", "Work orders", Cap.READ),
     ("/scans", "Scans", Cap.READ),
+    ("/reports", "Reports", Cap.READ),
     ("/imports", "Imports", Cap.IMPORT),
     ("/screening", "Screening", Cap.READ),
     ("/cases", "Cases", Cap.CASES),

@@ -13,9 +13,10 @@ def routers() -> list[APIRouter]:
         estate,
         imports,
         login,
+        reports,
         screening,
         work,
     )
 
     return [login.router, account.router, estate.router, work.router, imports.router,
-            admin.router, screening.router, docs.router]
+            admin.router, screening.router, reports.router, docs.router]
