@@ -71,3 +71,25 @@ def test_reports_page_links_every_format(app: Any) -> None:
     assert page.status_code == 200
     for fmt in ("pdf", "xlsx", "csv", "json", "html"):
         assert f"/reports/return?format={fmt}" in page.text
+
+
+def test_site_page_shows_which_devices_call_home(app: Any, estate: Estate,
+                                                  tmp_path: Any) -> None:
+    from callhome_logs import at, zeek_dns
+
+    from camsweep.discover.callhome import import_logs
+
+    log = tmp_path / "dns.log"
+    log.write_text(zeek_dns([(at(0), "10.1.0.1", "litedev.hik-connect.com", "52.1.2.3"),
+                             (at(5), "10.1.0.1", "litedev.hik-connect.com", "52.1.2.3"),
+                             (at(9), "10.9.0.3", "www.easy4ipcloud.com", None)]))
+    import_logs(estate.store, "dns", [log])
+    client = signed_in(app, "viewer-a")
+    page = client.get("/sites/A-001")
+    assert page.status_code == 200
+    assert "litedev.hik-connect.com" in page.text and "A-CAM-1" in page.text
+    assert "easy4ipcloud" not in page.text  # department B's recorder, another site
+    assert "calling vendor clouds" in client.get("/sites/A-002").text
+    assert "litedev" not in client.get("/sites/A-002").text
+    other = signed_in(app, "viewer-b").get("/sites/B-001")
+    assert "www.easy4ipcloud.com" in other.text and "hik-connect" not in other.text

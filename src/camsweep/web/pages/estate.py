@@ -8,7 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from sqlalchemy import select
 
+from camsweep.store import models as m
+from camsweep.store.callhome import callhome_by_site
 from camsweep.track.alerts import alerts
 from camsweep.web import charts
 from camsweep.web.api.params import AssetKey, PageNo, RowId, SiteKey, Text
@@ -65,10 +68,15 @@ def sites(request: Request, active: PageUser, q: OptText = None, region: OptText
 
 @router.get("/sites/{site_id}")
 def site(request: Request, active: PageUser, site_id: SiteKey) -> Response:
-    found = get_site(get_store(request), active.principal, site_id)
+    store = get_store(request)
+    found = get_site(store, active.principal, site_id)
     if found is None:
         raise HTTPException(404)
-    return render(request, "site.html", {"title": f"Site {found.site_id}", "s": found})
+    with store.session() as session:
+        pk = session.scalar(select(m.Site.id).where(m.Site.site_id == found.site_id))
+    calls = callhome_by_site(store, [pk] if pk is not None else [])
+    return render(request, "site.html", {"title": f"Site {found.site_id}", "s": found,
+                                         "calls": calls})
 
 
 @router.get("/devices")
