@@ -76,7 +76,6 @@ def test_reports_page_links_every_format(app: Any) -> None:
 def test_site_page_shows_which_devices_call_home(app: Any, estate: Estate,
                                                   tmp_path: Any) -> None:
     from callhome_logs import at, zeek_dns
-
     from camsweep.discover.callhome import import_logs
 
     log = tmp_path / "dns.log"
