@@ -226,12 +226,14 @@ def _run_register_dask(path: Path, out: str | None, parquet_out: Path | None,
 
     if (not out or out == "-") and parquet_out is None:
         raise InputError("--csv needs --out FILE.csv or FILE.parquet, or --parquet-out DIR")
+    started = time.perf_counter()
     run = register_file(path, out, parquet_out, load_kb(), canonical_columns,
                         scheduler=scheduler, tls_dir=tls_dir)
+    seconds = time.perf_counter() - started  # with the cluster's start, as a user waits
     err_console.print(
-        f"{run.rows} rows identified in {run.seconds:.1f}s ({run.rows_per_second:,.0f} rows/s) "
-        f"on {run.workers} Dask worker(s), {run.partitions} partition(s); {run.restricted} "
-        f"restricted; wrote {parquet_out or out}", highlight=False)
+        f"{run.rows} rows identified in {seconds:.1f}s ({run.rows / max(seconds, 1e-9):,.0f} "
+        f"rows/s) on {run.workers} Dask worker(s), {run.partitions} partition(s); "
+        f"{run.restricted} restricted; wrote {parquet_out or out}", highlight=False)
 
 
 def _run_register(path: Path, out: str | None, parquet_out: Path | None = None) -> None:
@@ -263,7 +265,7 @@ def _run_register(path: Path, out: str | None, parquet_out: Path | None = None) 
     result = identify_frame(frame.rename(renames), kb).rename({v: k for k, v in renames.items()})
     try:
         if parquet_out is not None:
-            from camsweep.scale.bulk import write_parquet_parts
+            from camsweep.scale.sinks import write_parquet_parts
 
             write_parquet_parts(result, parquet_out)
         elif out and out.endswith(".parquet"):
