@@ -6,7 +6,6 @@ that fails, or is killed half-way, leaves the store exactly as it was.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ import polars as pl
 from sqlalchemy import Connection, Select, insert, select, update
 
 from camsweep.errors import InputError, RowError
+from camsweep.files import sha256_file
 from camsweep.inventory.mapping import FIELDS, REQUIRED, Mapping, map_headers
 from camsweep.inventory.readers import read_table
 from camsweep.inventory.validate import normalise_frame
@@ -74,14 +74,6 @@ class ImportResult:
             "errors": [e.__dict__ for e in self.errors], "source_id": self.source_id,
             "seconds": round(self.seconds, 3),
         }
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _mapped_frame(raw_frame: pl.DataFrame, mapping: Mapping, kind: Kind,
@@ -244,7 +236,7 @@ def _write(conn: Connection, path: Path, kind: Kind, diff: _Diff, mapping: Mappi
     now = utcnow()
     source_id = conn.execute(
         insert(m.Source).values(
-            kind=kind, name=str(path), sha256=_sha256(path), rows=diff.new.height
+            kind=kind, name=str(path), sha256=sha256_file(path), rows=diff.new.height
             + diff.changed.height + diff.unchanged, created=diff.new.height,
             updated=diff.changed.height, unchanged=diff.unchanged, started_at=now,
             finished_at=None, options={"mapping": dict(mapping.describe())})

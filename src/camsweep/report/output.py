@@ -6,11 +6,10 @@ killed half-way never leaves a truncated PDF where the last good one was.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from camsweep.errors import ReportError
+from camsweep.files import write_atomic
 from camsweep.report.build import FORMATS, renderer
 from camsweep.report.model import Report
 
@@ -34,18 +33,6 @@ def format_for(out: Path, fmt: str | None) -> str:
     return fmt
 
 
-def _write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_report(report: Report, out: Path, fmt: str | None = None) -> list[Path]:
     """Render and write; returns the paths written (several for CSV into a folder)."""
     fmt = format_for(out, fmt)
@@ -54,7 +41,7 @@ def write_report(report: Report, out: Path, fmt: str | None = None) -> list[Path
             from camsweep.report.to_csv import write_csv_dir
 
             return write_csv_dir(report, out)
-        _write_bytes(out, renderer(fmt)(report))
+        write_atomic(out, renderer(fmt)(report))
     except OSError as exc:
         raise ReportError(f"cannot write {out}: {exc.strerror or exc}") from exc
     return [out]

@@ -29,9 +29,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from camsweep.errors import ScreenError
+from camsweep.files import sha256_file
 from camsweep.store import Store
 from camsweep.store.models import Case, CaseDecision, CaseEvidence, Exclusion
-from camsweep.track.attachments import SNIFF_BYTES, EvidenceStore, file_sha256, sniff
+from camsweep.track.attachments import SNIFF_BYTES, EvidenceStore, sniff
 from camsweep.track.audit import append_audit, iter_audit
 
 DECISIONS = ("exclude", "do_not_exclude", "monitor")
@@ -129,7 +130,7 @@ def store_document(evidence: EvidenceStore, path: Path) -> tuple[str, str, int, 
     problem = _check_content(path, expect, head)
     if problem:
         raise ScreenError(f"{path}: {problem}; the file was not attached")
-    sha = file_sha256(path)
+    sha = sha256_file(path)
     return sha, media_type, size, evidence.put_file(path, sha, ext)
 
 

@@ -16,12 +16,11 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from camsweep.errors import TransitionError
+from camsweep.files import write_atomic
 
 DEFAULT_MAX_BYTES = 25 * 1024 * 1024
 DEFAULT_EVIDENCE_DIR = "camsweep-evidence"
@@ -64,19 +63,7 @@ class EvidenceStore:
         target = self.path_for(sha256, ext)
         if target.exists():
             return target
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
-        try:
-            if isinstance(write, Path):
-                os.close(fd)
-                shutil.copyfile(write, tmp)
-            else:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(write)
-            Path(tmp).replace(target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(target, write)
         return target
 
     def put_file(self, source: Path, sha256: str, ext: str) -> Path:
@@ -97,14 +84,6 @@ class EvidenceStore:
             raise TransitionError(f"evidence file {path} was altered on disk: its content no "
                                   "longer matches the sha256 the audit log recorded")
         return data
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _ftyp_brands(head: bytes) -> list[bytes]:

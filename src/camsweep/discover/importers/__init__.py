@@ -7,7 +7,6 @@ then merges all of it in one transaction as one `Source` of the reader's kind.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from sqlalchemy import delete, insert, update
 from camsweep.discover.merge import Merger, MergeStats
 from camsweep.discover.model import Answer, HostReport
 from camsweep.errors import InputError, RowError
+from camsweep.files import sha256_file
 from camsweep.store import Store
 from camsweep.store import models as m
 from camsweep.store.bulk import utcnow
@@ -79,14 +79,6 @@ def open_text(path: Path) -> str:
     return data.decode("latin-1")
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def import_network(store: Store, kind: str, path: Path, reader: Reader, *,
                    dry_run: bool = False, site_id: str | None = None,
                    kb: Any = None) -> ImportSummary:
@@ -98,7 +90,7 @@ def import_network(store: Store, kind: str, path: Path, reader: Reader, *,
                              time.monotonic() - started, True)
     with store.engine.begin() as conn:
         source_id = int(conn.execute(insert(m.Source).values(
-            kind=kind, name=str(path), sha256=_sha256(path), rows=len(reports), created=0,
+            kind=kind, name=str(path), sha256=sha256_file(path), rows=len(reports), created=0,
             updated=0, unchanged=0, started_at=utcnow(),
             options={"site_id": site_id} if site_id else None)).inserted_primary_key[0])  # type: ignore[index]
     merger = Merger(store, source_id, kb=kb, site_id=site_id)
